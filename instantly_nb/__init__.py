@@ -1,0 +1,76 @@
+"""instantly_nb: bulk warmup enable/disable for Instantly.ai sending accounts, from Jupyter.
+
+    client = instantly_nb.demo()                     # or instantly_nb.Instantly() with a key
+    accounts = instantly_nb.read_accounts(client, filter="ACC_FILTER_W_ERROR")
+    plan = instantly_nb.plan_disable(client, accounts)
+    results = plan.execute()
+
+The widgets live in ``instantly_nb.widgets`` and are imported only when asked for.
+"""
+
+from ._budget import RateLimit
+from ._clock import SystemClock, VirtualClock
+from ._constants import VERSION as __version__
+from ._errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConfirmationRequired,
+    ConflictError,
+    ConnectionFailed,
+    InstantlyError,
+    JobError,
+    JobFailedError,
+    JobTimeoutError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    PlanStaleError,
+    RateLimitError,
+    RequestTimeout,
+    RequestValidationError,
+    ServerError,
+    TransportError,
+    UncertainSubmitError,
+)
+from ._warmup import WarmupRequest
+from .client import AsyncInstantly, Instantly
+from .models import AccountFilter, AccountStatus, Job, JobStatus, Provider, WarmupStatus
+
+__all__ = [
+    "APIStatusError",
+    "AccountFilter",
+    "AccountStatus",
+    "AsyncInstantly",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConfirmationRequired",
+    "ConflictError",
+    "ConnectionFailed",
+    "Instantly",
+    "InstantlyError",
+    "Job",
+    "JobError",
+    "JobFailedError",
+    "JobStatus",
+    "JobTimeoutError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "PlanStaleError",
+    "Provider",
+    "RateLimit",
+    "RateLimitError",
+    "RequestTimeout",
+    "RequestValidationError",
+    "ServerError",
+    "SystemClock",
+    "TransportError",
+    "UncertainSubmitError",
+    "VirtualClock",
+    "WarmupRequest",
+    "WarmupStatus",
+    "__version__",
+]

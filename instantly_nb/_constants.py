@@ -1,0 +1,40 @@
+"""Tunables, in one place. Each names the REFERENCE.md section that motivates it."""
+
+from __future__ import annotations
+
+VERSION = "0.1.0"
+USER_AGENT = f"instantly-nb/{VERSION} (+https://pypi.org/project/instantly-nb/)"
+
+DEFAULT_BASE_URL = "https://api.instantly.ai"
+API_PREFIX = "/api/v2"
+API_KEY_ENV = "INSTANTLY_API_KEY"
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 6
+
+# §2.4: the workspace allows 100 req/s and 6,000 req/min, shared by every integration and by v1.
+# We take a fifth of it by default so a bulk run never starves the user's other tools.
+DEFAULT_RATE_PER_SECOND = 20
+DEFAULT_RATE_PER_MINUTE = 1200
+WORKSPACE_RATE_PER_SECOND = 100
+WORKSPACE_RATE_PER_MINUTE = 6000
+
+# Backoff for 429/5xx/connect errors: jittered exponential, capped.
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 30.0
+# A Retry-After longer than this is not waited out silently: the error reaches the caller.
+MAX_RETRY_AFTER = 120.0
+
+# §2.3 and §4.1/§5.3: pages and warmup email lists hold at most 100 items.
+PAGE_LIMIT = 100
+MAX_EMAILS_PER_REQUEST = 100
+
+# Job polling: fast enough to notice a job's end within a fraction of a second, never faster
+# than MIN_POLL (budget), never slower than MAX_POLL (so a stuck job is seen to be stuck).
+MIN_POLL = 0.1
+FIRST_POLL = 0.25
+MAX_POLL = 2.0
+POLL_GROWTH = 1.5
+DEFAULT_JOB_TIMEOUT = 30 * 60.0
+# §5.5: a 409 warmup lock was seen to last 25+ minutes; back off up to this between tries.
+CONFLICT_BACKOFF_CAP = 15.0

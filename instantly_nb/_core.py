@@ -1,0 +1,322 @@
+"""Pure decisions of the HTTP client: no I/O here, so each is a table test.
+
+The I/O loops in ``client.py`` only send, sleep and ask these functions what to do next.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import os
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from enum import Enum
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import _constants as C
+from ._errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    InstantlyError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+
+__all__ = [
+    "ErrorKind",
+    "PollSample",
+    "Retry",
+    "backoff_delay",
+    "build_headers",
+    "check_base_url",
+    "classify_exception",
+    "error_from_response",
+    "next_cursor",
+    "next_poll_delay",
+    "parse_retry_after",
+    "resolve_api_key",
+    "retry_decision",
+]
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def resolve_api_key(api_key: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The key from the argument, else from ``INSTANTLY_API_KEY``; a clear error when neither."""
+    env = os.environ if environ is None else environ
+    key = api_key if api_key is not None else env.get(C.API_KEY_ENV)
+    if key is None or not key.strip():
+        raise ConfigurationError(
+            f"No Instantly API key: pass api_key=... or set the {C.API_KEY_ENV} environment "
+            "variable (or use instantly_nb.demo() for an emulated workspace)."
+        )
+    key = key.strip()
+    if any(ch.isspace() for ch in key) or not key.isprintable():
+        raise ConfigurationError("The API key contains whitespace or control characters.")
+    return key
+
+
+def check_base_url(base_url: str) -> str:
+    """Normalise ``base_url``; refuse plain ``http://`` unless the host is loopback.
+
+    The key travels in every request's ``Authorization`` header, so it must never cross a
+    network in clear text. Loopback is allowed for the emulator served locally.
+    """
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"Refusing plain http:// to {parts.hostname}: the API key would travel unencrypted. "
+            "Use https://, or http://127.0.0.1 for a local emulator."
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError("base_url must not carry a query or fragment")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_headers(api_key: str) -> dict[str, str]:
+    """Bearer auth (§2.1) and an explicit User-Agent: Cloudflare blocks some default ones."""
+    return {
+        "Authorization": f"Bearer {api_key}",
+        "User-Agent": C.USER_AGENT,
+        "Accept": "application/json",
+    }
+
+
+# --- errors --------------------------------------------------------------------------------
+
+_ERROR_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def error_from_response(
+    status_code: int,
+    content: bytes,
+    *,
+    method: str,
+    path: str,
+    retry_after: float | None = None,
+) -> APIStatusError:
+    """Map an error answer to its class, keeping Instantly's ``message`` (§2.2).
+
+    Instantly's own errors put ``statusCode`` first and Fastify's put ``message`` first; a JSON
+    object is read by key so both orders work. A body that is not the envelope (an HTML page from
+    a proxy, say) is summarised, never dumped.
+    """
+    message = _envelope_message(content) or _default_message(status_code)
+    if status_code == 429:
+        return RateLimitError(
+            message, status_code=429, method=method, path=path, retry_after=retry_after
+        )
+    cls = _ERROR_CLASSES.get(status_code)
+    if cls is None:
+        cls = ServerError if status_code >= 500 else APIStatusError
+    return cls(message, status_code=status_code, method=method, path=path)
+
+
+def _envelope_message(content: bytes) -> str | None:
+    try:
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        text = content.decode("utf-8", "replace").strip()
+        if text and not text.startswith("<") and len(text) <= 200:
+            return text
+        return None
+    if isinstance(body, dict):
+        for key in ("message", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+def _default_message(status_code: int) -> str:
+    try:
+        from http import HTTPStatus
+
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Unexpected status"
+
+
+# --- retries -------------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - now
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+class ErrorKind(Enum):
+    """What a transport exception says about whether the server saw the request."""
+
+    NOT_SENT = "not_sent"  # connect failures: the request never left
+    LOST = "lost"  # it may have arrived; its answer did not
+
+
+def classify_exception(exc: httpx.TransportError) -> ErrorKind:
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return ErrorKind.NOT_SENT
+    return ErrorKind.LOST
+
+
+Retry = Literal["retry", "raise", "uncertain"]
+
+
+def retry_decision(
+    *, idempotent: bool, status: int | None = None, error: ErrorKind | None = None
+) -> Retry:
+    """Whether to retry, raise, or report an uncertain submit (DESIGN.md "Retries").
+
+    429 means the request was refused, so any method retries. A 5xx or a lost answer on a
+    non-idempotent POST may have created a job: Instantly has no idempotency keys (§2.2), so
+    that is reported as uncertain for the runner to reconcile, never resent blindly.
+    """
+    if error is ErrorKind.NOT_SENT:
+        return "retry"
+    if error is ErrorKind.LOST:
+        return "retry" if idempotent else "uncertain"
+    if status == 429:
+        return "retry"
+    if status is not None and status >= 500:
+        return "retry" if idempotent else "uncertain"
+    return "raise"
+
+
+def backoff_delay(
+    attempt: int,
+    *,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+    base: float = C.BACKOFF_BASE,
+    cap: float = C.BACKOFF_CAP,
+) -> float:
+    """The wait before retry number ``attempt`` (0-based).
+
+    A server-given ``Retry-After`` wins. Otherwise "full jitter" between half and all of the
+    capped exponential, so clients that failed together do not retry together.
+    """
+    if retry_after is not None:
+        return retry_after
+    ceiling = min(cap, base * 2.0**attempt)
+    r: float = (rng or random).random()
+    return ceiling * (0.5 + 0.5 * r)
+
+
+# --- pagination ----------------------------------------------------------------------------
+
+
+def next_cursor(page: Mapping[str, Any], previous: str | None = None) -> str | None:
+    """The cursor to fetch next, or None when the listing is over.
+
+    Instantly returns a cursor even on the short last page and then ``{"items": []}`` (§2.3),
+    so an empty page ends the listing whatever it carries. A cursor equal to the ``previous``
+    one would loop forever and is an error.
+    """
+    items = page.get("items")
+    if not isinstance(items, list) or not items:
+        return None
+    cursor = page.get("next_starting_after")
+    if not isinstance(cursor, str) or not cursor:
+        return None
+    if cursor == previous:
+        raise InstantlyError(f"pagination did not advance (cursor {cursor!r} repeated)")
+    return cursor
+
+
+# --- job polling ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PollSample:
+    at: float
+    status: str
+    progress: float
+
+
+def next_poll_delay(
+    samples: Sequence[PollSample],
+    *,
+    now: float,
+    expected_end: float | None = None,
+    min_delay: float = C.MIN_POLL,
+    first_delay: float = C.FIRST_POLL,
+    max_delay: float = C.MAX_POLL,
+    growth: float = C.POLL_GROWTH,
+) -> float:
+    """How long to wait before polling a running job again.
+
+    Aim at the job's predicted end: from the progress rate seen so far, or from
+    ``expected_end`` (the runner predicts it from earlier jobs of the same run). Past a predicted
+    end, poll at short but growing intervals. Never slower than ``max_delay``, so progress stays
+    live and a stuck job is seen to be stuck; never faster than ``min_delay``.
+    """
+    predictions = [end for end in (_end_from_progress(samples), expected_end) if end is not None]
+    if predictions:
+        target = min(predictions)
+        if target > now:
+            # A hair after the predicted end: arriving early costs a whole extra request.
+            return _clamp(target - now + min_delay / 4, min_delay, max_delay)
+        overdue = sum(1 for s in samples if s.at >= target)
+        return _clamp(min_delay * growth**overdue, min_delay, max_delay)
+    return _clamp(first_delay * growth ** max(0, len(samples) - 1), min_delay, max_delay)
+
+
+def _end_from_progress(samples: Sequence[PollSample]) -> float | None:
+    moving = [s for s in samples if 0 < s.progress < 100]
+    if len(moving) < 2:
+        return None
+    first, last = moving[0], moving[-1]
+    if last.at <= first.at or last.progress <= first.progress:
+        return None
+    rate = (last.progress - first.progress) / (last.at - first.at)
+    return last.at + (100 - last.progress) / rate
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))

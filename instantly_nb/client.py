@@ -1,0 +1,738 @@
+"""The Instantly v2 client: ``AsyncInstantly`` owns every I/O loop; ``Instantly`` is a sync facade.
+
+There is one implementation of each loop (request with retries and budget, pagination, job
+polling), the async one. ``Instantly`` runs it on an event loop of its own; inside Jupyter, where
+the kernel's loop is already running, that needs the nested-loop patch, applied only then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from . import _constants as C
+from ._budget import RateBudget, RateLimit
+from ._clock import Clock, SystemClock
+from ._core import (
+    ErrorKind,
+    PollSample,
+    backoff_delay,
+    build_headers,
+    check_base_url,
+    classify_exception,
+    error_from_response,
+    next_cursor,
+    next_poll_delay,
+    parse_retry_after,
+    resolve_api_key,
+    retry_decision,
+)
+from ._errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    InstantlyError,
+    JobFailedError,
+    JobTimeoutError,
+    RequestTimeout,
+    RequestValidationError,
+    TransportError,
+    UncertainSubmitError,
+)
+from ._warmup import Action, WarmupRequest, check_filter
+from .models import AccountFilter, Job
+
+__all__ = ["AsyncInstantly", "Instantly", "resolve_async", "run_blocking"]
+
+log = logging.getLogger("instantly_nb")
+T = TypeVar("T")
+
+JobCallback = Callable[[Job], object]
+
+_ACCOUNT_FILTERS = frozenset(
+    {"search", "status", "provider_code", "tag_ids", "tag_ids_all", "include_tags", "filter",
+     "sort_by", "sort_order", "skip", "limit"}
+)  # fmt: skip
+
+
+class _Secret(str):
+    """A str that never shows itself in a repr."""
+
+    def __repr__(self) -> str:
+        return "'<hidden>'"
+
+
+@dataclass(frozen=True)
+class _Settings:
+    api_key: _Secret
+    base_url: str
+    timeout: float
+    max_retries: int
+    transport: httpx.AsyncBaseTransport | None
+    clock: Clock
+    budget: RateBudget
+    name: str
+
+
+def _settings(
+    api_key: str | None,
+    *,
+    base_url: str,
+    timeout: float,
+    max_retries: int,
+    rate: RateLimit | None,
+    transport: httpx.AsyncBaseTransport | None,
+    clock: Clock | None,
+    name: str | None,
+) -> _Settings:
+    url = check_base_url(base_url)
+    if timeout <= 0:
+        raise ConfigurationError("timeout must be positive")
+    if max_retries < 0:
+        raise ConfigurationError("max_retries cannot be negative")
+    return _Settings(
+        api_key=_Secret(resolve_api_key(api_key)),
+        base_url=url,
+        timeout=timeout,
+        max_retries=max_retries,
+        transport=transport,
+        clock=clock or SystemClock(),
+        budget=RateBudget(rate),
+        name=name or (urlsplit(url).hostname or url),
+    )
+
+
+class AsyncInstantly:
+    """Async client for the parts of Instantly API v2 that bulk warmup work needs.
+
+    Parameters
+    ----------
+    api_key : str, optional
+        A workspace API key; defaults to the ``INSTANTLY_API_KEY`` environment variable.
+    base_url : str
+        ``https://api.instantly.ai`` by default. Plain ``http://`` only to loopback.
+    timeout : float
+        Seconds for each HTTP request.
+    max_retries : int
+        Retries for 429 (any method), 5xx and timeouts (read-only requests only).
+    rate : RateLimit, optional
+        The client's own request budget; a fifth of the workspace limit by default.
+    transport : httpx.AsyncBaseTransport, optional
+        Where requests go; the emulator's transport in tests and ``demo()``.
+    clock : Clock, optional
+        Time source for backoff, budget and polling (a ``VirtualClock`` in tests).
+    name : str, optional
+        What to call the workspace in notebooks and panels; the API host by default.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str = C.DEFAULT_BASE_URL,
+        timeout: float = C.DEFAULT_TIMEOUT,
+        max_retries: int = C.DEFAULT_MAX_RETRIES,
+        rate: RateLimit | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        name: str | None = None,
+    ) -> None:
+        self._init(
+            _settings(
+                api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+                rate=rate, transport=transport, clock=clock, name=name,
+            )
+        )  # fmt: skip
+
+    @classmethod
+    def _from_settings(cls, settings: _Settings) -> AsyncInstantly:
+        self = cls.__new__(cls)
+        self._init(settings)
+        return self
+
+    def _init(self, settings: _Settings) -> None:
+        self._settings = settings
+        self._http: httpx.AsyncClient | None = None
+
+    # --- identity ----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def name(self) -> str:
+        return self._settings.name
+
+    @property
+    def clock(self) -> Clock:
+        return self._settings.clock
+
+    @property
+    def rate(self) -> RateLimit:
+        return self._settings.budget.limit
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r})"
+
+    # --- the request loop --------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            s = self._settings
+            self._http = httpx.AsyncClient(
+                base_url=s.base_url,
+                headers=build_headers(s.api_key),
+                timeout=httpx.Timeout(s.timeout),
+                transport=s.transport,
+                follow_redirects=False,
+            )
+        return self._http
+
+    async def _acquire(self) -> None:
+        clock = self._settings.clock
+        while (wait := self._settings.budget.reserve(clock.now())) > 0:
+            await clock.sleep(wait)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one API request with the budget and retry policy; return the decoded JSON.
+
+        ``idempotent`` defaults to True for GET only: a POST whose answer is lost raises
+        ``UncertainSubmitError`` rather than being sent twice.
+        """
+        s = self._settings
+        idempotent = method == "GET" if idempotent is None else idempotent
+        attempt = 0
+        while True:
+            await self._acquire()
+            sent_at = s.clock.now()
+            try:
+                response = await self._client().request(method, path, params=params, json=json)
+            except httpx.TransportError as exc:
+                kind = classify_exception(exc)
+                decision = retry_decision(idempotent=idempotent, error=kind)
+                if decision == "uncertain":
+                    raise UncertainSubmitError(
+                        f"the answer was lost ({type(exc).__name__}); a job may exist",
+                        method=method, path=path, body=dict(json or {}), sent_at=sent_at,
+                    ) from exc  # fmt: skip
+                if attempt >= s.max_retries:
+                    raise _transport_error(exc, kind, method, path, attempt) from exc
+                delay = backoff_delay(attempt)
+                log.warning("%s %s: %s; retry in %.2fs", method, path, type(exc).__name__, delay)
+            else:
+                status = response.status_code
+                log.debug("%s %s -> %s (attempt %d)", method, path, status, attempt + 1)
+                if response.is_success:
+                    return _decode(response, method, path)
+                retry_after = parse_retry_after(response.headers.get("retry-after"), s.clock.now())
+                decision = retry_decision(idempotent=idempotent, status=status)
+                if decision == "uncertain":
+                    raise UncertainSubmitError(
+                        f"Instantly answered {status}; a job may exist",
+                        method=method, path=path, body=dict(json or {}), sent_at=sent_at,
+                    )  # fmt: skip
+                too_long = retry_after is not None and retry_after > C.MAX_RETRY_AFTER
+                if decision == "raise" or attempt >= s.max_retries or too_long:
+                    raise error_from_response(
+                        status, response.content, method=method, path=path,
+                        retry_after=retry_after,
+                    )  # fmt: skip
+                delay = backoff_delay(attempt, retry_after=retry_after)
+                log.warning("%s %s -> %s; retry in %.2fs", method, path, status, delay)
+            await s.clock.sleep(delay)
+            attempt += 1
+
+    async def _paginate(self, path: str, params: Mapping[str, Any]) -> AsyncIterator[Any]:
+        query = {k: v for k, v in params.items() if v is not None}
+        query.setdefault("limit", C.PAGE_LIMIT)
+        cursor: str | None = None
+        while True:
+            # httpx percent-encodes query values, so the accounts cursor's "&" goes out as %26.
+            page = await self.request("GET", path, params=query)
+            if not isinstance(page, dict):
+                raise InstantlyError(f"GET {path}: expected a page object")
+            for item in page.get("items") or []:
+                yield item
+            cursor = next_cursor(page, previous=cursor)
+            if cursor is None:
+                return
+            query["starting_after"] = cursor
+
+    # --- accounts and tags ----------------------------------------------------------------
+
+    def list_accounts(self, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every account matching ``filters``, page after page (``GET /api/v2/accounts``).
+
+        Filters: ``search``, ``status``, ``provider_code``, ``tag_ids`` / ``tag_ids_all`` (a
+        UUID or a list of them), ``include_tags``, ``filter`` (an ``ACC_FILTER_*``),
+        ``sort_by``, ``sort_order``, ``limit`` (page size).
+        """
+        return self._paginate(f"{C.API_PREFIX}/accounts", _account_query(filters))
+
+    async def get_account(self, email: str) -> dict[str, Any]:
+        """One account by email (``GET /api/v2/accounts/{email}``); ``NotFoundError`` if absent."""
+        body: dict[str, Any] = await self.request(
+            "GET", f"{C.API_PREFIX}/accounts/{quote(email, safe='')}"
+        )
+        return body
+
+    def list_tags(self, **params: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every custom tag (``GET /api/v2/custom-tags``); params ``search``, ``tag_ids``."""
+        return self._paginate(f"{C.API_PREFIX}/custom-tags", _comma_join(params))
+
+    def list_tag_mappings(self, **params: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every tag-to-resource mapping (``GET /api/v2/custom-tag-mappings``)."""
+        return self._paginate(f"{C.API_PREFIX}/custom-tag-mappings", _comma_join(params))
+
+    async def get_workspace(self) -> dict[str, Any]:
+        """The key's workspace (``GET /api/v2/workspaces/current``): id, name, owner."""
+        body: dict[str, Any] = await self.request("GET", f"{C.API_PREFIX}/workspaces/current")
+        return body
+
+    # --- warmup jobs ----------------------------------------------------------------------
+
+    async def submit_warmup(self, request: WarmupRequest) -> Job:
+        """Send one validated warmup request; returns the ``pending`` job Instantly created."""
+        body = await self.request("POST", request.path, json=request.body(), idempotent=False)
+        return Job.from_api(body)
+
+    async def disable_warmup(
+        self,
+        emails: Iterable[str] | None = None,
+        *,
+        include_all_emails: bool = False,
+        excluded_emails: Iterable[str] | None = None,
+        filter: AccountFilter | str | None = None,
+        tag_id: str | None = None,
+        search: str | None = None,
+    ) -> Job:
+        """Start one job pausing warmup: ≤100 ``emails``, or ``include_all_emails`` narrowed.
+
+        One raw request, validated before it is sent. For any number of accounts, with a
+        preview, verification and resume, use ``plan_disable(client, target)``.
+        """
+        return await self.submit_warmup(
+            _warmup("disable", emails, include_all_emails, excluded_emails, filter, tag_id, search)
+        )
+
+    async def enable_warmup(
+        self,
+        emails: Iterable[str] | None = None,
+        *,
+        include_all_emails: bool = False,
+        excluded_emails: Iterable[str] | None = None,
+        filter: AccountFilter | str | None = None,
+        tag_id: str | None = None,
+        search: str | None = None,
+    ) -> Job:
+        """Start one job resuming warmup; the mirror of ``disable_warmup``."""
+        return await self.submit_warmup(
+            _warmup("enable", emails, include_all_emails, excluded_emails, filter, tag_id, search)
+        )
+
+    async def get_job(self, id: str, data_fields: Iterable[str] | None = None) -> Job:
+        """One background job (``GET /api/v2/background-jobs/{id}``)."""
+        params = {"data_fields": ",".join(data_fields)} if data_fields is not None else None
+        body = await self.request(
+            "GET", f"{C.API_PREFIX}/background-jobs/{quote(id, safe='')}", params=params
+        )
+        return Job.from_api(body)
+
+    def list_jobs(
+        self,
+        *,
+        ids: Iterable[str] | None = None,
+        type: str | None = None,
+        status: str | Iterable[str] | None = None,
+        sort_column: str | None = None,
+        sort_order: str | None = None,
+        limit: int = C.PAGE_LIMIT,
+    ) -> AsyncIterator[Job]:
+        """Background jobs, newest first by default (``GET /api/v2/background-jobs``).
+
+        ``status`` may be several (``["pending", "in-progress"]``); ``type`` is e.g.
+        ``"update-warmup-accounts"``.
+        """
+        params = _comma_join(
+            {"ids": ids, "type": type, "status": status, "sort_column": sort_column,
+             "sort_order": sort_order, "limit": limit}
+        )  # fmt: skip
+        return _jobs(self._paginate(f"{C.API_PREFIX}/background-jobs", params))
+
+    async def wait_job(
+        self,
+        id: str,
+        *,
+        timeout: float = C.DEFAULT_JOB_TIMEOUT,
+        expected_duration: float | None = None,
+        on_update: JobCallback | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job:
+        """Poll a job until its status is terminal and return it.
+
+        Polls adaptively: aims at the end predicted from the progress rate (or from
+        ``expected_duration``, seconds from now), so the end is noticed quickly with few
+        requests. Unknown statuses are reported to ``on_update`` and waited through.
+
+        Raises
+        ------
+        JobTimeoutError
+            Still not terminal after ``timeout`` seconds (the job may yet finish).
+        JobFailedError
+            It ended ``failed`` or ``cancelled`` and ``raise_on_failure`` is set.
+        """
+        clock = self._settings.clock
+        start = clock.now()
+        deadline = start + timeout
+        expected_end = start + expected_duration if expected_duration is not None else None
+        samples: list[PollSample] = []
+        while True:
+            job = await self.get_job(id)
+            now = clock.now()
+            samples.append(PollSample(now, job.status.value, job.progress))
+            if on_update is not None:
+                on_update(job)
+            if job.is_terminal:
+                break
+            if now >= deadline:
+                raise JobTimeoutError(
+                    f"job {id} is still {job.status.value} after {timeout:.0f}s", job=job
+                )
+            delay = next_poll_delay(samples, now=now, expected_end=expected_end)
+            await clock.sleep(min(delay, deadline - now))
+        if raise_on_failure and job.status.value in ("failed", "cancelled", "error"):
+            raise JobFailedError(f"job {id} ended {job.status.value}", job=job)
+        return job
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def __aenter__(self) -> AsyncInstantly:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+class Instantly:
+    """Sync client: the same methods as ``AsyncInstantly``, blocking.
+
+    Works in scripts, papermill runs and Jupyter cells alike. Parameters are those of
+    ``AsyncInstantly``. Use it from one thread at a time.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str = C.DEFAULT_BASE_URL,
+        timeout: float = C.DEFAULT_TIMEOUT,
+        max_retries: int = C.DEFAULT_MAX_RETRIES,
+        rate: RateLimit | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        name: str | None = None,
+    ) -> None:
+        self._settings = _settings(
+            api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+            rate=rate, transport=transport, clock=clock, name=name,
+        )  # fmt: skip
+        self._async = AsyncInstantly._from_settings(self._settings)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._twins: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncInstantly] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def name(self) -> str:
+        return self._settings.name
+
+    @property
+    def clock(self) -> Clock:
+        return self._settings.clock
+
+    @property
+    def rate(self) -> RateLimit:
+        return self._settings.budget.limit
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r})"
+
+    # --- running the async core -----------------------------------------------------------
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            weakref.finalize(self, self._loop.close)
+        if self._loop.is_closed():
+            coro.close()
+            raise InstantlyError("this client is closed")
+        if asyncio._get_running_loop() is not None:
+            _allow_nested(self._loop)
+        return self._loop.run_until_complete(coro)
+
+    def _iterate(self, items: AsyncIterator[T]) -> Iterator[T]:
+        async def step() -> T:
+            return await anext(items)
+
+        try:
+            while True:
+                try:
+                    item = self._run(step())
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            closer = getattr(items, "aclose", None)
+            if closer is not None and self._loop is not None and not self._loop.is_closed():
+                self._run(closer())
+
+    def _async_for_running_loop(self) -> AsyncInstantly:
+        loop = asyncio.get_running_loop()
+        if loop is self._loop:
+            return self._async
+        # An httpx.AsyncClient belongs to the loop it first ran on; a widget task on the
+        # kernel's loop gets its own twin, sharing key, transport, clock and rate budget.
+        twin = self._twins.get(loop)
+        if twin is None:
+            twin = self._twins[loop] = AsyncInstantly._from_settings(self._settings)
+        return twin
+
+    # --- the same methods, blocking ---------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        return self._run(
+            self._async.request(method, path, params=params, json=json, idempotent=idempotent)
+        )
+
+    def list_accounts(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        return self._iterate(self._async.list_accounts(**filters))
+
+    def get_account(self, email: str) -> dict[str, Any]:
+        return self._run(self._async.get_account(email))
+
+    def list_tags(self, **params: Any) -> Iterator[dict[str, Any]]:
+        return self._iterate(self._async.list_tags(**params))
+
+    def list_tag_mappings(self, **params: Any) -> Iterator[dict[str, Any]]:
+        return self._iterate(self._async.list_tag_mappings(**params))
+
+    def get_workspace(self) -> dict[str, Any]:
+        return self._run(self._async.get_workspace())
+
+    def submit_warmup(self, request: WarmupRequest) -> Job:
+        return self._run(self._async.submit_warmup(request))
+
+    def disable_warmup(
+        self,
+        emails: Iterable[str] | None = None,
+        *,
+        include_all_emails: bool = False,
+        excluded_emails: Iterable[str] | None = None,
+        filter: AccountFilter | str | None = None,
+        tag_id: str | None = None,
+        search: str | None = None,
+    ) -> Job:
+        return self._run(
+            self._async.disable_warmup(
+                emails, include_all_emails=include_all_emails, excluded_emails=excluded_emails,
+                filter=filter, tag_id=tag_id, search=search,
+            )
+        )  # fmt: skip
+
+    def enable_warmup(
+        self,
+        emails: Iterable[str] | None = None,
+        *,
+        include_all_emails: bool = False,
+        excluded_emails: Iterable[str] | None = None,
+        filter: AccountFilter | str | None = None,
+        tag_id: str | None = None,
+        search: str | None = None,
+    ) -> Job:
+        return self._run(
+            self._async.enable_warmup(
+                emails, include_all_emails=include_all_emails, excluded_emails=excluded_emails,
+                filter=filter, tag_id=tag_id, search=search,
+            )
+        )  # fmt: skip
+
+    def get_job(self, id: str, data_fields: Iterable[str] | None = None) -> Job:
+        return self._run(self._async.get_job(id, data_fields))
+
+    def list_jobs(
+        self,
+        *,
+        ids: Iterable[str] | None = None,
+        type: str | None = None,
+        status: str | Iterable[str] | None = None,
+        sort_column: str | None = None,
+        sort_order: str | None = None,
+        limit: int = C.PAGE_LIMIT,
+    ) -> Iterator[Job]:
+        return self._iterate(
+            self._async.list_jobs(
+                ids=ids, type=type, status=status, sort_column=sort_column,
+                sort_order=sort_order, limit=limit,
+            )
+        )  # fmt: skip
+
+    def wait_job(
+        self,
+        id: str,
+        *,
+        timeout: float = C.DEFAULT_JOB_TIMEOUT,
+        expected_duration: float | None = None,
+        on_update: JobCallback | None = None,
+        raise_on_failure: bool = True,
+    ) -> Job:
+        return self._run(
+            self._async.wait_job(
+                id, timeout=timeout, expected_duration=expected_duration,
+                on_update=on_update, raise_on_failure=raise_on_failure,
+            )
+        )  # fmt: skip
+
+    def close(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._run(self._async.aclose())
+            self._loop.close()
+
+    def __enter__(self) -> Instantly:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def resolve_async(client: Instantly | AsyncInstantly) -> AsyncInstantly:
+    """The async client to use on the running loop, for layers written once, async."""
+    if isinstance(client, AsyncInstantly):
+        return client
+    if isinstance(client, Instantly):
+        return client._async_for_running_loop()
+    raise TypeError(f"expected an Instantly or AsyncInstantly client, got {type(client).__name__}")
+
+
+def run_blocking(client: Instantly, coro: Coroutine[Any, Any, T]) -> T:
+    """Run an async operation of the layers above on ``client``'s own loop."""
+    return client._run(coro)
+
+
+_nested: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def _allow_nested(loop: asyncio.AbstractEventLoop) -> None:
+    """Let ``loop`` run while another loop (Jupyter's) is running in this thread."""
+    if loop in _nested:
+        return
+    import nest_asyncio2
+
+    nest_asyncio2.apply(loop)
+    _nested.add(loop)
+
+
+def _decode(response: httpx.Response, method: str, path: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise InstantlyError(
+            f"{method} {path}: answer {response.status_code} is not JSON"
+        ) from None
+
+
+def _transport_error(
+    exc: httpx.TransportError, kind: ErrorKind, method: str, path: str, attempts: int
+) -> TransportError:
+    what = f"{type(exc).__name__} after {attempts + 1} attempt(s)"
+    if kind is ErrorKind.NOT_SENT:
+        return ConnectionFailed(f"could not connect: {what}", method=method, path=path)
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeout(f"timed out: {what}", method=method, path=path)
+    return TransportError(f"connection lost: {what}", method=method, path=path)
+
+
+def _comma_join(params: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            out[key] = value
+        else:
+            out[key] = ",".join(str(v) for v in value)
+    return out
+
+
+def _account_query(filters: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(filters) - _ACCOUNT_FILTERS)
+    if unknown:
+        raise RequestValidationError(
+            f"unknown account filter(s) {unknown}; known: {sorted(_ACCOUNT_FILTERS)}"
+        )
+    query = _comma_join(filters)
+    if "filter" in query:
+        query["filter"] = check_filter(query["filter"]).value
+    return query
+
+
+def _warmup(
+    action: Action,
+    emails: Iterable[str] | None,
+    include_all_emails: bool,
+    excluded_emails: Iterable[str] | None,
+    filter: AccountFilter | str | None,
+    tag_id: str | None,
+    search: str | None,
+) -> WarmupRequest:
+    if isinstance(emails, str) or isinstance(excluded_emails, str):
+        raise RequestValidationError("pass emails as a list of strings, not one string")
+    return WarmupRequest(
+        action,
+        emails=tuple(emails or ()),
+        include_all_emails=include_all_emails,
+        excluded_emails=tuple(excluded_emails or ()),
+        filter=AccountFilter(filter) if filter is not None else None,
+        tag_id=tag_id,
+        search=search,
+    )
+
+
+async def _jobs(items: AsyncIterator[Any]) -> AsyncIterator[Job]:
+    async for item in items:
+        yield Job.from_api(item)

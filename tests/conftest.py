@@ -1,0 +1,13 @@
+"""Hermetic tests: no API key from the environment leaks in, and logs are captured at DEBUG."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INSTANTLY_API_KEY", raising=False)
+    logging.getLogger("instantly_nb").setLevel(logging.DEBUG)
