@@ -1,0 +1,116 @@
+"""Fewest jobs: cover the accounts to change with server-side selections, then chunks of 100.
+
+A warmup request can name at most 100 emails, or select ``include_all_emails`` narrowed by a tag,
+an ``ACC_FILTER_*`` and a search, minus at most 100 ``excluded_emails`` (REFERENCE.md §4.1, §5.4).
+A selection is usable when everything it would change is wanted, up to 100 exclusions. Choosing
+the fewest requests is a set cover; the greedy choice here is exact for the common shapes (one
+tag, one filter, "all but a few") and never worse than plain chunking.
+
+Pure: no I/O. Candidates carry their member sets; the planner verifies an estimated set against
+the server before it is relied on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from . import _constants as C
+from .models import AccountFilter
+
+__all__ = ["Candidate", "Cover", "SelectionSpec", "choose_cover", "chunk_count"]
+
+
+@dataclass(frozen=True)
+class SelectionSpec:
+    """The narrowing of an ``include_all_emails`` request; all None means every account."""
+
+    tag_id: str | None = None
+    filter: AccountFilter | None = None
+    search: str | None = None
+
+    def list_params(self) -> dict[str, str]:
+        """The ``GET /accounts`` parameters that list the same set (§5.4 "safe practice")."""
+        params: dict[str, str] = {}
+        if self.tag_id is not None:
+            params["tag_ids"] = self.tag_id
+        if self.filter is not None:
+            params["filter"] = self.filter.value
+        if self.search is not None:
+            params["search"] = self.search
+        return params
+
+    @property
+    def everything(self) -> bool:
+        return self.tag_id is None and self.filter is None and self.search is None
+
+
+@dataclass
+class Candidate:
+    """A selection and the accounts (workspace spellings, lower-cased keys) it selects."""
+
+    spec: SelectionSpec
+    members: frozenset[str]
+    verified: bool
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The chosen selections (each with its exclusions) and what is left for chunks."""
+
+    selections: tuple[tuple[Candidate, frozenset[str]], ...]
+    remaining: tuple[str, ...]
+
+    @property
+    def request_count(self) -> int:
+        return len(self.selections) + chunk_count(len(self.remaining))
+
+
+def chunk_count(n: int) -> int:
+    return math.ceil(n / C.MAX_EMAILS_PER_REQUEST)
+
+
+def choose_cover(
+    change: Sequence[str],
+    candidates: Iterable[Candidate],
+    would_change: Callable[[str], bool],
+    max_excluded: int = C.MAX_EMAILS_PER_REQUEST,
+) -> Cover:
+    """Greedily pick selections while each one lowers the total number of requests.
+
+    ``change`` holds the keys to change, in the order chunks should follow. A candidate's
+    exclusions are its members that must not change: those that would change but are not
+    wanted, and those an earlier pick already covers (jobs stay disjoint).
+    """
+    wanted = set(change)
+    uncovered = set(change)
+    covered: set[str] = set()
+    pool = list(candidates)
+    picks: list[tuple[Candidate, frozenset[str]]] = []
+    while uncovered:
+        best: tuple[tuple[int, int, int], Candidate, frozenset[str]] | None = None
+        for cand in pool:
+            gain = len(cand.members & uncovered)
+            if gain == 0:
+                continue
+            saving = chunk_count(len(uncovered)) - 1 - chunk_count(len(uncovered) - gain)
+            if saving <= 0:
+                continue
+            excluded = frozenset(
+                m for m in cand.members if m in covered or (m not in wanted and would_change(m))
+            )
+            if len(excluded) > max_excluded:
+                continue
+            score = (saving, gain, -len(excluded))
+            if best is None or score > best[0]:
+                best = (score, cand, excluded)
+        if best is None:
+            break
+        _, cand, excluded = best
+        picks.append((cand, excluded))
+        pool.remove(cand)
+        newly = cand.members & uncovered
+        uncovered -= newly
+        covered |= newly
+    return Cover(tuple(picks), tuple(k for k in change if k in uncovered))

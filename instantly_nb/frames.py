@@ -1,0 +1,335 @@
+"""DataFrames in and out: accounts, tags and jobs, with one column table each.
+
+Every reader returns the same columns and dtypes whether it found a thousand rows or none, so
+notebook code that filters and groups never meets a missing column.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ._errors import RequestValidationError
+from .client import AsyncInstantly, Instantly, resolve_async, run_blocking
+from .models import AccountStatus, Job, Provider, WarmupStatus
+from .targets import _filter_from
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "JOB_COLUMNS",
+    "TAG_COLUMNS",
+    "accounts_frame",
+    "aread_accounts",
+    "jobs_frame",
+    "read_accounts",
+    "read_jobs",
+    "read_tags",
+    "resolve_tag",
+]
+
+Client = Instantly | AsyncInstantly
+_TIME = "datetime64[ms, UTC]"
+
+# The account table. Source fields are those of REFERENCE.md §3.3 (the Account object).
+ACCOUNT_COLUMNS: dict[str, str] = {
+    "email": "string",  # email
+    "status": "Int64",  # status (1 active, 2 paused, 3 maintenance, <0 errors)
+    "status_label": "string",
+    "warmup_status": "Int64",  # warmup_status (0 paused, 1 active, <0 warmup errors)
+    "warmup_label": "string",
+    "provider": "Int64",  # provider_code
+    "provider_label": "string",
+    "tags": "object",  # labels of tags (include_tags=true), a list per row
+    "warmup_score": "Float64",  # stat_warmup_score, 0-100
+    "daily_limit": "Float64",  # daily_limit
+    "created": _TIME,  # timestamp_created
+    "updated": _TIME,  # timestamp_updated
+    "warmup_started": _TIME,  # timestamp_warmup_start
+    "error": "string",  # status_message: the raw SMTP error, as one line
+}
+
+TAG_COLUMNS: dict[str, str] = {
+    "id": "string",
+    "label": "string",
+    "description": "string",
+    "created": _TIME,
+    "updated": _TIME,
+}
+
+# Background jobs, §4.2-4.3; counts come from the warmup job's data.
+JOB_COLUMNS: dict[str, str] = {
+    "id": "string",
+    "type": "string",
+    "status": "string",
+    "status_label": "string",
+    "terminal": "boolean",
+    "progress": "Float64",
+    "action": "string",  # disable / enable, from data.warmup_status
+    "total": "Int64",
+    "succeeded": "Int64",
+    "failed": "Int64",
+    "pending": "Int64",
+    "created": _TIME,
+    "updated": _TIME,
+}
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def accounts_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Account dicts as the API returns them -> the ``ACCOUNT_COLUMNS`` table."""
+    status = [r.get("status") for r in records]
+    warmup = [r.get("warmup_status") for r in records]
+    provider = [r.get("provider_code") for r in records]
+    columns: dict[str, Any] = {
+        "email": [r.get("email") for r in records],
+        "status": status,
+        "status_label": _labels(AccountStatus, status),
+        "warmup_status": warmup,
+        "warmup_label": _labels(WarmupStatus, warmup),
+        "provider": provider,
+        "provider_label": _labels(Provider, provider),
+        "tags": [[t.get("label") for t in r.get("tags") or []] for r in records],
+        "warmup_score": [r.get("stat_warmup_score") for r in records],
+        "daily_limit": [r.get("daily_limit") for r in records],
+        "created": [r.get("timestamp_created") for r in records],
+        "updated": [r.get("timestamp_updated") for r in records],
+        "warmup_started": [r.get("timestamp_warmup_start") for r in records],
+        "error": [smtp_error_text(r.get("status_message")) for r in records],
+    }
+    return _typed(columns, ACCOUNT_COLUMNS)
+
+
+def smtp_error_text(message: object) -> str | None:
+    """One readable line from ``status_message`` (``{code, command, response, e_message}``)."""
+    if not isinstance(message, Mapping):
+        return str(message) if message else None
+    text = message.get("response") or message.get("e_message")
+    if not text:
+        return None
+    code = message.get("responseCode") or message.get("code")
+    line = " ".join(str(text).split())
+    return f"{code}: {line}" if code and not line.startswith(str(code)) else line
+
+
+async def aread_accounts(
+    client: Client,
+    *,
+    search: str | None = None,
+    status: int | str | None = None,
+    provider: int | str | None = None,
+    filter: str | None = None,
+    tag: str | None = None,
+    tags_all: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """``read_accounts`` for async code (widgets, ``await`` in a notebook)."""
+    aclient = resolve_async(client)
+    params: dict[str, Any] = {"include_tags": True, "search": search}
+    if status is not None:
+        params["status"] = _code(AccountStatus, status, "status")
+    if provider is not None:
+        params["provider_code"] = _code(Provider, provider, "provider")
+    if filter is not None:
+        params["filter"] = _filter_from(filter).value
+    if tag is not None:
+        params["tag_ids"] = (await resolve_tag(aclient, tag))[0]
+    if tags_all is not None:
+        if isinstance(tags_all, str):
+            tags_all = [tags_all]
+        params["tag_ids_all"] = [(await resolve_tag(aclient, t))[0] for t in tags_all]
+    records = [a async for a in aclient.list_accounts(**params)]
+    return accounts_frame(records)
+
+
+def read_accounts(
+    client: Instantly,
+    *,
+    search: str | None = None,
+    status: int | str | None = None,
+    provider: int | str | None = None,
+    filter: str | None = None,
+    tag: str | None = None,
+    tags_all: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Every matching account as a DataFrame, one row per account.
+
+    Parameters
+    ----------
+    client : Instantly
+    search : str, optional
+        Instantly's account search (e.g. a domain).
+    status, provider : int or str, optional
+        A code (``2``) or its label (``"Google"``, ``"Paused"``).
+    filter : str, optional
+        ``"ACC_FILTER_W_ERROR"`` or its label ``"Warmup has errors"``.
+    tag : str, optional
+        Accounts with this tag (label or id).
+    tags_all : list of str, optional
+        Accounts with every one of these tags.
+
+    Returns
+    -------
+    DataFrame
+        Columns and dtypes of ``ACCOUNT_COLUMNS``, the same when nothing matches.
+    """
+    return run_blocking(
+        _sync(client),
+        aread_accounts(client, search=search, status=status, provider=provider,
+                       filter=filter, tag=tag, tags_all=tags_all),
+    )  # fmt: skip
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+
+async def resolve_tag(client: AsyncInstantly, tag: str) -> tuple[str, str]:
+    """``(id, label)`` of a tag given by label (case-insensitive) or id."""
+    wanted = tag.strip()
+    tags = [t async for t in client.list_tags()]
+    for t in tags:
+        if str(t.get("id")) == wanted:
+            return str(t["id"]), str(t.get("label", ""))
+    matches = [t for t in tags if str(t.get("label", "")).strip().lower() == wanted.lower()]
+    if len(matches) == 1:
+        return str(matches[0]["id"]), str(matches[0].get("label", ""))
+    if _is_uuid(wanted):
+        raise RequestValidationError(f"no tag with id {wanted!r} in this workspace")
+    known = sorted(str(t.get("label")) for t in tags)
+    raise RequestValidationError(f"no tag labelled {tag!r}; the workspace has: {known}")
+
+
+def read_tags(client: Instantly) -> pd.DataFrame:
+    """The workspace's custom tags: ``id, label, description, created, updated``."""
+    return run_blocking(_sync(client), _aread_tags(client))
+
+
+async def _aread_tags(client: Client) -> pd.DataFrame:
+    tags = [t async for t in resolve_async(client).list_tags()]
+    columns = {
+        "id": [t.get("id") for t in tags],
+        "label": [t.get("label") for t in tags],
+        "description": [t.get("description") for t in tags],
+        "created": [t.get("timestamp_created") for t in tags],
+        "updated": [t.get("timestamp_updated") for t in tags],
+    }
+    return _typed(columns, TAG_COLUMNS)
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+def jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
+    """Jobs -> the ``JOB_COLUMNS`` table (progress, counts, outcome)."""
+    columns = {
+        "id": [j.id for j in jobs],
+        "type": [j.type for j in jobs],
+        "status": [j.status.value for j in jobs],
+        "status_label": [j.status.label for j in jobs],
+        "terminal": [j.is_terminal for j in jobs],
+        "progress": [j.progress for j in jobs],
+        "action": [_action(j) for j in jobs],
+        "total": [j.total_to_process for j in jobs],
+        "succeeded": [j.success_count for j in jobs],
+        "failed": [j.failed_count for j in jobs],
+        "pending": [_pending(j) for j in jobs],
+        "created": [j.created_at or None for j in jobs],
+        "updated": [j.updated_at or None for j in jobs],
+    }
+    return _typed(columns, JOB_COLUMNS)
+
+
+def read_jobs(
+    client: Instantly,
+    ids: Iterable[str] | None = None,
+    type: str | None = "update-warmup-accounts",
+    status: str | Iterable[str] | None = None,
+    limit: int | None = 100,
+) -> pd.DataFrame:
+    """Background jobs, newest first: warmup jobs by default, at most ``limit`` rows.
+
+    ``ids`` reads exactly those jobs; ``type=None`` lists every type; ``status`` narrows to
+    one or several statuses (``["pending", "in-progress"]``).
+    """
+    return run_blocking(_sync(client), _aread_jobs(client, ids, type, status, limit))
+
+
+async def _aread_jobs(
+    client: Client,
+    ids: Iterable[str] | None,
+    type: str | None,
+    status: str | Iterable[str] | None,
+    limit: int | None,
+) -> pd.DataFrame:
+    aclient = resolve_async(client)
+    jobs: list[Job] = []
+    if ids is not None:
+        jobs = [await aclient.get_job(i) for i in ids]
+    else:
+        async for job in aclient.list_jobs(type=type, status=status):
+            jobs.append(job)
+            if limit is not None and len(jobs) >= limit:
+                break
+    return jobs_frame(jobs)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _typed(columns: Mapping[str, Any], table: Mapping[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame({name: columns[name] for name in table})
+    for name, dtype in table.items():
+        if dtype == _TIME:
+            frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601")
+    return frame.astype(dict(table))
+
+
+def _labels(
+    enum: type[AccountStatus] | type[WarmupStatus] | type[Provider], codes: list[Any]
+) -> list[str | None]:
+    cache: dict[Any, str | None] = {}
+    out = []
+    for code in codes:
+        if code not in cache:
+            cache[code] = enum(code).label if isinstance(code, int) else None
+        out.append(cache[code])
+    return out
+
+
+def _code(enum: type[AccountStatus] | type[Provider], value: int | str, what: str) -> int:
+    if isinstance(value, int):
+        return int(enum(value))
+    for member in enum:
+        if member.label.lower() == value.strip().lower() or member.name == value.strip().upper():
+            return int(member)
+    labels = [m.label for m in enum]
+    raise RequestValidationError(f"unknown {what} {value!r}; known: {labels}")
+
+
+def _action(job: Job) -> str | None:
+    return {0: "disable", 1: "enable"}.get(job.target_warmup_status)  # type: ignore[arg-type]
+
+
+def _pending(job: Job) -> int | None:
+    pending = job.data.get("pending_emails")
+    return len(pending) if isinstance(pending, list) else None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _sync(client: object) -> Instantly:
+    if not isinstance(client, Instantly):
+        raise TypeError(
+            "the blocking readers need an Instantly client; with AsyncInstantly, "
+            "use `await aread_accounts(client, ...)`"
+        )
+    return client

@@ -1,0 +1,123 @@
+"""The run journal: an append-only JSON Lines file, one record per step, written before acting.
+
+Why JSON Lines and not SQLite: the journal is an audit trail first. A line per event is readable
+with any text tool, diffs cleanly, survives being copied or mailed, and an append with fsync is
+atomic enough: a crash can tear only the last line, which ``records()`` ignores. Nothing in it is
+secret: request bodies and job results only, never headers or keys.
+
+Record kinds, in the order a run writes them: ``plan``, then per request ``sending`` ->
+``submitted`` (or ``refused`` on a 409, ``uncertain`` -> ``reconciled``) -> ``job``; then
+``results`` and ``done``. ``stopped`` and ``stale`` end a run early.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_DIRECTORY", "Journal"]
+
+DEFAULT_DIRECTORY = "instantly_nb_runs"
+
+
+class Journal:
+    """An append-only run log at ``path`` (created on first write)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def for_plan(
+        cls, plan_id: str, directory: str | os.PathLike[str] = DEFAULT_DIRECTORY
+    ) -> Journal:
+        return cls(Path(directory) / f"{plan_id}.jsonl")
+
+    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
+        record = {"kind": kind, "at": time.time(), **fields}
+        line = json.dumps(record, separators=(",", ":"), default=str)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        return record
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every complete record; a torn last line (a crash mid-write) is ignored."""
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        out = []
+        for number, line in enumerate(lines):
+            if not line.strip():
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                if number == len(lines) - 1:
+                    break
+                raise ValueError(f"{self.path}: line {number + 1} is corrupt") from None
+        return out
+
+    @property
+    def finished(self) -> bool:
+        return any(r["kind"] == "done" for r in self.records())
+
+    def export_csv(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Flatten the journal to CSV for audit: one row per event and per processed email."""
+        target = Path(path) if path is not None else self.path.with_suffix(".csv")
+        fields = [
+            "at",
+            "kind",
+            "request",
+            "job_id",
+            "status",
+            "email",
+            "outcome",
+            "error",
+            "detail",
+        ]
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            for row in self._flat_rows():
+                writer.writerow(row)
+        return target
+
+    def _flat_rows(self) -> Iterator[dict[str, Any]]:
+        for record in self.records():
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record["at"]))
+            base = {"at": when, "kind": record["kind"], "request": record.get("request"),
+                    "job_id": record.get("job_id"), "status": record.get("status"),
+                    "detail": record.get("message")}  # fmt: skip
+            if record["kind"] == "job":
+                yield base
+                for entry in record.get("processed") or []:
+                    yield {**base, "kind": "processed", "email": entry.get("email"),
+                           "status": entry.get("status"), "error": entry.get("error")}  # fmt: skip
+            elif record["kind"] == "results":
+                for row in record.get("rows") or []:
+                    yield {**base, **{k: row.get(k) for k in ("email", "job_id", "outcome",
+                                                               "error", "detail")}}  # fmt: skip
+            elif record["kind"] == "sending":
+                body = record.get("body") or {}
+                yield {**base, "detail": f"{len(body.get('emails') or [])} emails"
+                       if "emails" in body else "server-side selection"}  # fmt: skip
+            else:
+                yield base
+
+    @staticmethod
+    def unfinished(directory: str | os.PathLike[str] = DEFAULT_DIRECTORY) -> list[Path]:
+        """Journals in ``directory`` whose run has not finished (resume them with ``resume``)."""
+        folder = Path(directory)
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.glob("*.jsonl") if not Journal(p).finished)
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"

@@ -1,0 +1,256 @@
+"""The planner against the emulated workspace: targets, fewest jobs, preview == outcome."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import posts, states, workspace
+
+from instantly_nb import RequestValidationError
+from instantly_nb.frames import read_accounts
+from instantly_nb.plan import PLAN_COLUMNS, plan_disable, plan_enable
+from instantly_nb.targets import Selection
+
+
+@pytest.fixture(scope="module")
+def accounts() -> pd.DataFrame:
+    return read_accounts(workspace())
+
+
+def _tag_members(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    return frame[frame["tags"].map(lambda tags: label in tags)]
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+def test_every_target_kind_reads_the_same_emails(accounts: pd.DataFrame, tmp_path: Path) -> None:
+    client = workspace()
+    emails = list(accounts["email"].head(30))
+    csv_with_header = tmp_path / "with.csv"
+    pd.DataFrame({"Email": emails}).to_csv(csv_with_header, index=False)
+    csv_bare = tmp_path / "bare.csv"
+    csv_bare.write_text("\n".join(emails) + "\n")
+    targets = [
+        emails,
+        pd.Series(emails),
+        pd.DataFrame({"EMAIL": emails, "other": 1}),
+        pd.DataFrame(index=pd.Index(emails, name="email")),
+        csv_with_header,
+        str(csv_bare),
+    ]
+    frames = [plan_disable(client, t).frame for t in targets]
+    for frame in frames:
+        assert list(frame["email"]) == emails
+        pd.testing.assert_frame_equal(frame, frames[0])
+    assert posts(client) == []
+
+
+def test_plan_frame_has_the_documented_columns_and_dtypes(accounts: pd.DataFrame) -> None:
+    plan = plan_disable(workspace(), list(accounts["email"].head(5)))
+    assert dict(plan.frame.dtypes.astype(str)) == PLAN_COLUMNS
+
+
+def test_emails_match_case_insensitively_and_send_the_workspace_spelling(
+    accounts: pd.DataFrame,
+) -> None:
+    client = workspace()
+    active = accounts[accounts["warmup_status"] == 1]["email"].head(3).tolist()
+    given = [e.upper() for e in active] + ["  " + active[0].lower() + " "]
+    plan = plan_disable(client, given)
+    assert list(plan.frame["email"]) == active  # the duplicate collapsed into the first
+    assert plan.requests == [{"emails": active}]
+
+
+def test_skip_and_not_found_rows(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    paused = accounts[accounts["warmup_status"] == 0]["email"].iloc[0]
+    active = accounts[accounts["warmup_status"] == 1]["email"].iloc[0]
+    plan = plan_disable(client, [paused, active, "ghost@nowhere-at-all.com"])
+    rows = plan.frame.set_index("email")
+    assert rows.loc[paused, "action"] == "skip"
+    assert rows.loc[paused, "reason"] == "warmup already paused"
+    assert rows.loc[active, "action"] == "change"
+    assert rows.loc["ghost@nowhere-at-all.com", "action"] == "not_found"
+    assert plan.requests == [{"emails": [active]}]
+    assert (plan.summary.change, plan.summary.skip, plan.summary.not_found) == (1, 1, 1)
+
+
+def test_risks_are_noted(accounts: pd.DataFrame) -> None:
+    broken = accounts[accounts["warmup_status"] < 0]["email"].head(2).tolist()
+    erring = accounts[accounts["status"] < 0]["email"].head(2).tolist()
+    plan = plan_disable(workspace(), broken + erring)
+    risks = plan.frame.set_index("email")["risk"]
+    assert all("warmup in error" in risks[e] for e in broken)
+    assert all("account in error" in risks[e] for e in erring)
+
+
+def test_excluded_emails_are_skipped(accounts: pd.DataFrame) -> None:
+    active = accounts[accounts["warmup_status"] == 1]["email"].head(4).tolist()
+    plan = plan_disable(workspace(), active, exclude=[active[1].upper()])
+    rows = plan.frame.set_index("email")
+    assert rows.loc[active[1], "reason"] == "excluded"
+    assert plan.requests == [{"emails": [active[0], *active[2:]]}]
+
+
+# --- fewest jobs ------------------------------------------------------------------------------
+
+
+def test_all_of_a_tag_given_as_emails_is_one_selection_request(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    members = _tag_members(accounts, "Client A")
+    assert len(members) > 100
+    plan = plan_disable(client, members)
+    [body] = plan.requests
+    assert body["include_all_emails"] is True
+    assert set(body["filter"]) == {"tag_id"}
+    assert "excluded_emails" not in body
+    assert plan.summary.jobs == 1 < plan.summary.chunked_jobs
+
+
+def test_all_with_warmup_errors_is_one_request_verified_server_side() -> None:
+    client = workspace(accounts=3000, seed=3)
+    frame = read_accounts(client, filter="ACC_FILTER_W_ERROR")
+    assert len(frame) > 100
+    plan = plan_disable(client, frame)
+    [body] = plan.requests
+    assert body["filter"].get("filter") == "ACC_FILTER_W_ERROR" or "tag_id" in body["filter"]
+    listed = [r for r in client.emulator.log if r.path == "/api/v2/accounts" and "filter=" in r.query]
+    assert listed, "an inferred filter must be checked by listing it before use"
+
+
+def test_all_of_a_tag_but_37_is_one_request_with_37_exclusions(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    members = _tag_members(accounts, "Client A")
+    active = members[members["warmup_status"] == 1]
+    keep = active["email"].head(37).tolist()
+    plan = plan_disable(client, Selection(tag="Client A"), exclude=keep)
+    [body] = plan.requests
+    assert sorted(body["excluded_emails"]) == sorted(keep)
+    # The same target given as a list of emails compresses the same way.
+    plan2 = plan_disable(client, members[~members["email"].isin(keep)])
+    assert len(plan2.requests) == 1
+    assert sorted(plan2.requests[0]["excluded_emails"]) == sorted(keep)
+
+
+def test_101_exclusions_fall_back_to_chunks(accounts: pd.DataFrame) -> None:
+    client = workspace(accounts=1200, seed=11)
+    frame = read_accounts(client)
+    members = _tag_members(frame, "Client A")
+    active = members[members["warmup_status"] == 1]
+    assert len(active) > 101 + 100
+    keep = active["email"].head(101).tolist()
+    plan = plan_disable(client, Selection(tag="Client A"), exclude=keep)
+    assert all(len(b.get("excluded_emails", [])) <= 100 for b in plan.requests)
+    sent = {e for b in plan.requests for e in b.get("emails", [])}
+    assert not sent & set(keep)
+    assert plan.summary.jobs <= plan.summary.chunked_jobs
+
+
+def test_arbitrary_emails_are_chunked_by_100(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    active = accounts[accounts["warmup_status"] == 1]
+    sample = active.sample(250, random_state=3)["email"].tolist()
+    plan = plan_disable(client, sample)
+    assert [len(b["emails"]) for b in plan.requests] == [100, 100, 50]
+    assert plan.frame["request"].tolist() == [0] * 100 + [1] * 100 + [2] * 50
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        lambda f: list(f["email"].sample(230, random_state=1)),
+        lambda f: _tag_members(f, "Client B"),
+        lambda f: Selection(tag="Agency"),
+        lambda f: Selection(filter="Warmup has errors"),
+        lambda f: Selection(search="gmail.com"),
+    ],
+)
+def test_the_preview_equals_what_the_server_changes(accounts: pd.DataFrame, target) -> None:  # type: ignore[no-untyped-def]
+    client = workspace()
+    before = states(client)
+    plan = plan_disable(client, target(accounts))
+    plan.execute(confirm=plan.fingerprint)
+    after = states(client)
+    changed = {e for e in before if before[e] != after[e]}
+    previewed = set(plan.frame.loc[plan.frame["action"] == "change", "email"])
+    assert changed == previewed
+
+
+def test_enable_plans_mirror_disable(accounts: pd.DataFrame) -> None:
+    paused = accounts[accounts["warmup_status"] == 0]["email"].head(3).tolist()
+    active = accounts[accounts["warmup_status"] == 1]["email"].head(2).tolist()
+    plan = plan_enable(workspace(), paused + active)
+    assert plan.path.endswith("/warmup/enable")
+    assert list(plan.frame["action"]) == ["change"] * 3 + ["skip"] * 2
+
+
+# --- guardrails and presentation ------------------------------------------------------------
+
+
+def test_whole_workspace_and_large_plans_need_confirmation(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    everything = plan_disable(client, Selection.all_accounts())
+    assert everything.summary.touches_every_account
+    assert everything.summary.needs_confirmation
+    active = accounts[accounts["warmup_status"] == 1]["email"].head(150)
+    small = plan_disable(client, active, confirm_above=200)
+    large = plan_disable(client, active, confirm_above=100)
+    assert not small.summary.needs_confirmation
+    assert large.summary.needs_confirmation
+
+
+def test_fingerprint_is_stable_and_tracks_the_requests(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    emails = accounts[accounts["warmup_status"] == 1]["email"].head(20).tolist()
+    a, b = plan_disable(client, emails), plan_disable(client, emails)
+    assert a.fingerprint == b.fingerprint
+    assert a.id != b.id  # each planning gets its own journal
+    assert plan_disable(client, emails[:-1]).fingerprint != a.fingerprint
+    assert plan_enable(client, emails).fingerprint != a.fingerprint
+
+
+def test_repr_html_shows_counts_requests_and_rows(accounts: pd.DataFrame) -> None:
+    plan = plan_disable(workspace(), _tag_members(accounts, "Client A"))
+    html = plan._repr_html_()
+    assert "Client A" in html
+    assert plan.fingerprint in html
+    assert f"<b>{plan.summary.change}</b>" in html
+    assert "<table" in html
+    text = repr(plan)
+    assert "1 job(s)" in text
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ([], "holds no emails"),
+        (["   "], "not a well-formed|empty"),
+        (["ok@acme.com", "nope"], "'nope' is not a well-formed"),
+        (["ok@acme.com", float("nan")], "missing value"),
+        (pd.DataFrame({"address": ["a@b.co"]}), "no email column"),
+        (pd.DataFrame({"email": ["a@b.co", None]}), "row 1: missing value"),
+        ("missing-file.csv", "no such CSV file"),
+        ("someone@acme.com", "pass a list"),
+        (Selection(tag="No Such Tag"), "no tag labelled 'No Such Tag'"),
+        ({"a@b.co": 1}, "pass emails as a list"),
+    ],
+)
+def test_bad_targets_are_refused_before_any_warmup_request(target: object, message: str) -> None:
+    client = workspace()
+    with pytest.raises(RequestValidationError, match=message):
+        plan_disable(client, target)  # type: ignore[arg-type]
+    assert posts(client) == []
+
+
+def test_bad_selections_are_refused_on_construction() -> None:
+    with pytest.raises(RequestValidationError, match="every account"):
+        Selection()
+    with pytest.raises(RequestValidationError, match="unknown account filter"):
+        Selection(filter="Warmup is sad")
+    assert Selection(filter="warmup has errors").filter == "ACC_FILTER_W_ERROR"
