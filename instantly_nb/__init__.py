@@ -11,6 +11,7 @@ The widgets live in ``instantly_nb.widgets`` and are imported only when asked fo
 from ._budget import RateLimit
 from ._clock import SystemClock, VirtualClock
 from ._constants import VERSION as __version__
+from ._demo import DemoInstantly, demo
 from ._errors import (
     APIStatusError,
     AuthenticationError,
@@ -36,7 +37,12 @@ from ._errors import (
 )
 from ._warmup import WarmupRequest
 from .client import AsyncInstantly, Instantly
+from .frames import aread_accounts, read_accounts, read_jobs, read_tags
+from .journal import Journal
 from .models import AccountFilter, AccountStatus, Job, JobStatus, Provider, WarmupStatus
+from .plan import Plan, PlanSummary, aplan, plan_disable, plan_enable
+from .run import RunEvent, aresume, aundo, resume, undo
+from .targets import Selection, read_emails
 
 __all__ = [
     "APIStatusError",
@@ -49,6 +55,7 @@ __all__ = [
     "ConfirmationRequired",
     "ConflictError",
     "ConnectionFailed",
+    "DemoInstantly",
     "Instantly",
     "InstantlyError",
     "Job",
@@ -56,15 +63,20 @@ __all__ = [
     "JobFailedError",
     "JobStatus",
     "JobTimeoutError",
+    "Journal",
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "Plan",
     "PlanStaleError",
+    "PlanSummary",
     "Provider",
     "RateLimit",
     "RateLimitError",
     "RequestTimeout",
     "RequestValidationError",
+    "RunEvent",
+    "Selection",
     "ServerError",
     "SystemClock",
     "TransportError",
@@ -73,4 +85,17 @@ __all__ = [
     "WarmupRequest",
     "WarmupStatus",
     "__version__",
+    "aplan",
+    "aread_accounts",
+    "aresume",
+    "aundo",
+    "demo",
+    "plan_disable",
+    "plan_enable",
+    "read_accounts",
+    "read_emails",
+    "read_jobs",
+    "read_tags",
+    "resume",
+    "undo",
 ]

@@ -54,7 +54,9 @@ def demo(
     """
     if speed <= 0:
         raise ValueError("speed must be positive")
-    emulator_options.setdefault("timing", JobTiming(queue_delay=0.4 / speed, per_account=0.01 / speed))
+    emulator_options.setdefault(
+        "timing", JobTiming(queue_delay=0.4 / speed, per_account=0.01 / speed)
+    )
     emulator = Emulator(accounts, seed, clock=clock, **emulator_options)
     client = DemoInstantly(
         emulator.api_key,

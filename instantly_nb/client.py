@@ -40,8 +40,10 @@ from ._errors import (
     InstantlyError,
     JobFailedError,
     JobTimeoutError,
+    RateLimitError,
     RequestTimeout,
     RequestValidationError,
+    ServerError,
     TransportError,
     UncertainSubmitError,
 )
@@ -51,6 +53,9 @@ from .models import AccountFilter, Job
 __all__ = ["AsyncInstantly", "Instantly", "resolve_async", "run_blocking"]
 
 log = logging.getLogger("instantly_nb")
+# A library logs; the application decides where to. Without this, Python's last-resort handler
+# would print every routine retry into notebook cells.
+log.addHandler(logging.NullHandler())
 T = TypeVar("T")
 
 JobCallback = Callable[[Job], object]
@@ -233,7 +238,7 @@ class AsyncInstantly:
                 if attempt >= s.max_retries:
                     raise _transport_error(exc, kind, method, path, attempt) from exc
                 delay = backoff_delay(attempt)
-                log.warning("%s %s: %s; retry in %.2fs", method, path, type(exc).__name__, delay)
+                log.info("%s %s: %s; retry in %.2fs", method, path, type(exc).__name__, delay)
             else:
                 status = response.status_code
                 log.debug("%s %s -> %s (attempt %d)", method, path, status, attempt + 1)
@@ -253,7 +258,7 @@ class AsyncInstantly:
                         retry_after=retry_after,
                     )  # fmt: skip
                 delay = backoff_delay(attempt, retry_after=retry_after)
-                log.warning("%s %s -> %s; retry in %.2fs", method, path, status, delay)
+                log.info("%s %s -> %s; retry in %.2fs", method, path, status, delay)
             await s.clock.sleep(delay)
             attempt += 1
 
@@ -402,7 +407,16 @@ class AsyncInstantly:
         expected_end = start + expected_duration if expected_duration is not None else None
         samples: list[PollSample] = []
         while True:
-            job = await self.get_job(id)
+            try:
+                job = await self.get_job(id)
+            except (RateLimitError, ServerError, TransportError) as exc:
+                # Polling is read-only and the job runs on regardless: keep watching until the
+                # deadline instead of losing track of a running job over a bad minute.
+                if clock.now() >= deadline:
+                    raise
+                log.info("polling job %s: %s; still watching", id, exc)
+                await clock.sleep(min(C.MAX_POLL, max(0.0, deadline - clock.now())))
+                continue
             now = clock.now()
             samples.append(PollSample(now, job.status.value, job.progress))
             if on_update is not None:

@@ -117,7 +117,9 @@ def test_all_with_warmup_errors_is_one_request_verified_server_side() -> None:
     plan = plan_disable(client, frame)
     [body] = plan.requests
     assert body["filter"].get("filter") == "ACC_FILTER_W_ERROR" or "tag_id" in body["filter"]
-    listed = [r for r in client.emulator.log if r.path == "/api/v2/accounts" and "filter=" in r.query]
+    listed = [
+        r for r in client.emulator.log if r.path == "/api/v2/accounts" and "filter=" in r.query
+    ]
     assert listed, "an inferred filter must be checked by listing it before use"
 
 

@@ -19,14 +19,15 @@ RANKS = {
     "_constants": 0, "_clock": 0, "models": 0,
     "_errors": 1,
     "_budget": 2, "_core": 2,
-    "_warmup": 3,
+    "_warmup": 3, "_cover": 3,
     "emulator": 4, "client": 4,
-    "_demo": 5, "frames": 5, "journal": 5,
-    "plan": 6,
-    "run": 7,
+    "_demo": 5, "targets": 5, "journal": 5, "plan_view": 5,
+    "frames": 6,
+    "plan": 7, "run": 7,  # one layer (DESIGN.md): Plan.execute hands over to run.execute
     "widgets": 8,
     "__init__": 9,
 }  # fmt: skip
+SAME_LAYER = {"plan", "run"}
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -68,8 +69,18 @@ def test_sync_and_async_clients_have_the_same_methods_and_signatures() -> None:
 
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
+    # Imports under `if TYPE_CHECKING:` are for annotations only, not runtime dependencies.
+    typing_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test).endswith("TYPE_CHECKING")
+        for stmt in block.body
+        for n in ast.walk(stmt)
+    }
     found: set[str] = set()
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -103,7 +114,8 @@ def test_imports_point_down_only() -> None:
             rank = _rank(module)
             if rank is None or module.split(".")[1:2] == [rel.parts[0].removesuffix(".py")]:
                 continue
-            assert rank < own, f"{rel} imports {module} (up a layer)"
+            peers = {rel.parts[0].removesuffix(".py"), module.split(".")[1]} <= SAME_LAYER
+            assert rank < own or peers, f"{rel} imports {module} (up a layer)"
 
 
 def test_lower_layers_import_neither_pandas_nor_ipywidgets() -> None:

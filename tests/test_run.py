@@ -1,0 +1,274 @@
+"""The runner against the emulated workspace, in virtual time."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import pytest
+from helpers import posts, states, warmup_jobs, workspace
+
+from instantly_nb import ConfirmationRequired, PlanStaleError
+from instantly_nb._demo import DemoInstantly
+from instantly_nb.frames import read_accounts
+from instantly_nb.journal import Journal
+from instantly_nb.plan import plan_disable
+from instantly_nb.run import OUTCOMES, RESULT_COLUMNS, RunEvent, resume, undo
+from instantly_nb.targets import Selection
+
+
+def _active(client: DemoInstantly, n: int, seed: int = 1) -> list[str]:
+    frame = read_accounts(client)
+    return frame[frame["warmup_status"] == 1].sample(n, random_state=seed)["email"].tolist()
+
+
+def _assert_one_row_per_email(results: pd.DataFrame, emails: list[str]) -> None:
+    assert sorted(results["email"].str.lower()) == sorted(e.lower() for e in emails)
+    assert set(results["outcome"]) <= set(OUTCOMES)
+    assert dict(results.dtypes.astype(str)) == RESULT_COLUMNS
+
+
+def _assert_results_match_the_workspace(client: DemoInstantly, results: pd.DataFrame) -> None:
+    now = states(client)
+    for row in results.itertuples():
+        if row.outcome != "not_found":
+            assert now[row.email] == row.after, row
+
+
+def test_250_emails_run_as_3_serialised_verified_jobs() -> None:
+    client = workspace()
+    emails = _active(client, 250)
+    results = plan_disable(client, emails).execute()
+    _assert_one_row_per_email(results, emails)
+    assert (results["outcome"] == "changed").all()
+    assert (results["after"] == 0).all()
+    _assert_results_match_the_workspace(client, results)
+    jobs = sorted(warmup_jobs(client), key=lambda j: j["created_at"])
+    assert len(jobs) == 3
+    for earlier, later in itertools.pairwise(jobs):
+        assert later["created_at"] >= earlier["updated_at"]  # one job at a time
+    assert results["job_id"].nunique() == 3
+
+
+def test_events_tell_the_story(tmp_path: Any) -> None:
+    client = workspace()
+    events: list[RunEvent] = []
+    plan_disable(client, _active(client, 150)).execute(on_update=events.append)
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "started"
+    assert kinds[-2:] == ["verifying", "finished"]
+    assert Counter(kinds)["submitted"] == Counter(kinds)["job_done"] == 2
+    progress = [e for e in events if e.kind == "progress"]
+    assert progress
+    assert all(e.requests == 2 and e.job is not None for e in progress)
+
+
+def test_the_warmup_lock_is_waited_out() -> None:
+    client = workspace()
+    client.emulator.faults.lock(times=3)
+    emails = _active(client, 120)
+    results = plan_disable(client, emails).execute()
+    assert (results["outcome"] == "changed").all()
+    assert len(warmup_jobs(client)) == 2
+    refused = [r for r in posts(client) if r.status == 409]
+    assert len(refused) == 3
+
+
+def test_a_failed_job_marks_its_unprocessed_accounts_failed() -> None:
+    client = workspace()
+    client.emulator.faults.fail_job(at=0.5)
+    emails = _active(client, 80)
+    results = plan_disable(client, emails).execute()
+    outcomes = Counter(results["outcome"])
+    assert outcomes["changed"] > 0
+    assert outcomes["failed"] > 0
+    assert outcomes["changed"] + outcomes["failed"] == 80
+    failed = results[results["outcome"] == "failed"]
+    assert failed["error"].str.contains("failed").all()
+    _assert_results_match_the_workspace(client, results)
+
+
+def test_per_email_failures_are_reported_with_instantlys_error() -> None:
+    client = workspace()
+    emails = _active(client, 30)
+    client.emulator.faults.fail_emails(emails=emails[:4], error="Account is disconnected")
+    results = plan_disable(client, emails).execute().set_index("email")
+    assert (results.loc[emails[:4], "outcome"] == "failed").all()
+    assert (results.loc[emails[:4], "error"] == "Account is disconnected").all()
+    assert (results.loc[emails[4:], "outcome"] == "changed").all()
+
+
+def test_unknown_and_paused_statuses_are_waited_through() -> None:
+    client = workspace()
+    client.emulator.faults.job_status("verifying", seconds=5)
+    client.emulator.faults.pause_job(seconds=8)
+    seen: list[str] = []
+
+    def watch(event: RunEvent) -> None:
+        if event.job is not None:
+            seen.append(event.job.status.value)
+
+    results = plan_disable(client, _active(client, 150)).execute(on_update=watch)
+    assert (results["outcome"] == "changed").all()
+    assert "verifying" in seen
+    assert "paused" in seen
+
+
+def test_429_storms_are_ridden_out() -> None:
+    client = workspace()
+    client.emulator.faults.rate_limited("*", times=6)
+    emails = _active(client, 120)
+    results = plan_disable(client, emails).execute()
+    assert (results["outcome"] == "changed").all()
+    assert len(warmup_jobs(client)) == 2
+
+
+def test_polling_outlasts_errors_longer_than_the_retry_budget() -> None:
+    client = workspace()
+    emails = _active(client, 50)
+    plan = plan_disable(client, emails)
+    client.emulator.faults.rate_limited(("GET", "/api/v2/background-jobs/*"), times=20)
+    client.emulator.faults.server_error(("GET", "/api/v2/background-jobs/*"), times=10)
+    results = plan.execute()
+    assert (results["outcome"] == "changed").all()
+    assert len(warmup_jobs(client)) == 1
+
+
+@pytest.mark.parametrize("after_processing", [True, False])
+def test_a_lost_submit_answer_never_duplicates_a_job(after_processing: bool) -> None:
+    client = workspace()
+    emails = _active(client, 150)
+    client.emulator.faults.drop(("POST", "/api/v2/accounts/warmup/*"), times=2,
+                                after_processing=after_processing)  # fmt: skip
+    results = plan_disable(client, emails).execute()
+    assert (results["outcome"] == "changed").all()
+    jobs = warmup_jobs(client)
+    assert len(jobs) == 2
+    bodies = [tuple(sorted(j["data"]["filters"]["emails"])) for j in jobs]
+    assert len(set(bodies)) == 2
+
+
+class Crash(Exception):
+    """Stands for a kernel restart at a chosen step."""
+
+
+class CrashingJournal(Journal):
+    def __init__(self, path: Any, kind: str, nth: int) -> None:
+        super().__init__(path)
+        self.kind, self.left = kind, nth
+
+    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
+        if kind == self.kind:
+            self.left -= 1
+            if self.left == 0:
+                raise Crash(kind)
+        return super().append(kind, **fields)
+
+
+@pytest.mark.parametrize(
+    ("kind", "nth"),
+    [("sending", 1), ("submitted", 1), ("submitted", 2), ("job", 1), ("job", 3), ("results", 1),
+     ("done", 1)],
+)  # fmt: skip
+def test_resume_after_a_crash_at_each_step(kind: str, nth: int, tmp_path: Any) -> None:
+    client = workspace()
+    emails = _active(client, 250)
+    plan = plan_disable(client, emails)
+    path = tmp_path / "run.jsonl"
+    with pytest.raises(Crash):
+        plan.execute(journal=CrashingJournal(path, kind, nth))
+    # A new session: the journal is all that survived.
+    results = resume(client, path)
+    _assert_one_row_per_email(results, emails)
+    assert (results["outcome"] == "changed").all()
+    assert len(warmup_jobs(client)) == 3  # no chunk submitted twice
+    _assert_results_match_the_workspace(client, results)
+    again = resume(client, path)
+    pd.testing.assert_frame_equal(again, results)
+    assert len(warmup_jobs(client)) == 3
+
+
+def test_executing_the_same_plan_twice_does_not_resubmit() -> None:
+    client = workspace()
+    plan = plan_disable(client, _active(client, 120))
+    first = plan.execute()
+    second = plan.execute()
+    pd.testing.assert_frame_equal(first, second)
+    assert len(warmup_jobs(client)) == 2
+
+
+def test_stop_submits_no_further_jobs_and_keeps_every_email() -> None:
+    client = workspace()
+    emails = _active(client, 250)
+    stop = threading.Event()
+
+    def on_update(event: RunEvent) -> None:
+        if event.kind == "job_done":
+            stop.set()
+
+    results = plan_disable(client, emails).execute(on_update=on_update, stop=stop)
+    _assert_one_row_per_email(results, emails)
+    assert len(warmup_jobs(client)) == 1
+    assert Counter(results["outcome"]) == {"changed": 100, "skipped": 150}
+    skipped = results[results["outcome"] == "skipped"]
+    assert skipped["detail"].str.contains("stopped").all()
+
+
+def test_a_selection_that_changed_since_the_preview_is_not_sent() -> None:
+    client = workspace()
+    plan = plan_disable(client, Selection(tag="Client A"))
+    assert plan.requests[0].get("include_all_emails")
+    client.emulator.add_account("newcomer@acme-late.com", tags=["Client A"])
+    with pytest.raises(PlanStaleError, match="joined"):
+        plan.execute(confirm=plan.fingerprint)
+    assert posts(client) == []
+
+
+def test_a_preview_skip_that_would_now_change_makes_the_plan_stale() -> None:
+    client = workspace()
+    plan = plan_disable(client, Selection(tag="Client A"))
+    skipped = plan.frame[plan.frame["action"] == "skip"]["email"].iloc[0]
+    client.emulator.set_warmup_status(skipped, 1)
+    with pytest.raises(PlanStaleError, match="would now change"):
+        plan.execute(confirm=plan.fingerprint)
+    assert posts(client) == []
+
+
+def test_confirmation_is_required_for_large_plans() -> None:
+    client = workspace()
+    plan = plan_disable(client, Selection.all_accounts())
+    with pytest.raises(ConfirmationRequired) as info:
+        plan.execute()
+    assert info.value.fingerprint == plan.fingerprint
+    with pytest.raises(ConfirmationRequired):
+        plan.execute(confirm=plan.summary.change + 1)
+    assert posts(client) == []
+    results = plan.execute(confirm=plan.summary.change)
+    assert len(warmup_jobs(client)) == 1
+    assert set(results["outcome"]) == {"changed", "skipped"}
+
+
+def test_undo_restores_the_exact_prior_state() -> None:
+    client = workspace()
+    frame = read_accounts(client)
+    target = frame[frame["warmup_status"] >= 0].sample(260, random_state=5)
+    before = states(client)
+    results = plan_disable(client, target).execute()
+    assert states(client) != before
+    back = undo(results).execute()
+    assert (back["outcome"] == "changed").all()
+    assert states(client) == before
+
+
+def test_results_and_journal_export_for_audit(tmp_path: Any) -> None:
+    client = workspace()
+    path = tmp_path / "audit.jsonl"
+    plan_disable(client, _active(client, 30)).execute(journal=path)
+    exported = pd.read_csv(Journal(path).export_csv())
+    assert {"plan", "sending", "submitted", "job", "processed", "results", "done"} <= set(
+        exported["kind"]
+    )
+    assert client.emulator.api_key not in path.read_text()
