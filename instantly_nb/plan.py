@@ -322,7 +322,8 @@ async def _plan_emails(
     state: _Workspace,
     confirm_above: int,
 ) -> Plan:
-    rows = [_row(email, state.accounts.get(email.lower()), goal, excluded) for email in emails]
+    now = aclient.clock.now()
+    rows = [_row(e, state.accounts.get(e.lower()), goal, excluded, now) for e in emails]
     change = [r["key"] for r in rows if r["action"] == "change"]
     candidates = _candidates(state) if state.complete and chunk_count(len(change)) > 1 else []
     cover = await _verified_cover(aclient, change, candidates, state, goal)
@@ -344,7 +345,8 @@ async def _plan_selection(
     spec = SelectionSpec(tag_id=tag_id, filter=selection.account_filter, search=selection.search)
     members = [a async for a in aclient.list_accounts(include_tags=True, **spec.list_params())]
     found = {str(a["email"]).lower(): a for a in members}
-    rows = [_row(str(a["email"]), a, goal, excluded) for a in members]
+    now = aclient.clock.now()
+    rows = [_row(str(a["email"]), a, goal, excluded, now) for a in members]
     change = [r["key"] for r in rows if r["action"] == "change"]
     would_change = _would_change(found, goal)
     own = Candidate(spec, frozenset(found), verified=True)
@@ -416,15 +418,15 @@ def _finish(
 
 
 def _row(
-    given: str, account: Mapping[str, Any] | None, goal: int, excluded: set[str]
+    given: str, account: Mapping[str, Any] | None, goal: int, excluded: set[str], now: float
 ) -> dict[str, Any]:
     if account is None:
         return {"key": given.lower(), "email": given, "before": None, "action": "not_found",
                 "reason": "not in this workspace", "risk": "", "request": None}  # fmt: skip
     email = str(account["email"])
     before = account.get("warmup_status")
-    row = {"key": email.lower(), "email": email, "before": before, "risk": _risks(account, goal),
-           "request": None}  # fmt: skip
+    risk = _risks(account, goal, now)
+    row = {"key": email.lower(), "email": email, "before": before, "risk": risk, "request": None}
     if email.lower() in excluded:
         return {**row, "action": "skip", "reason": "excluded"}
     if before == goal:
@@ -433,7 +435,7 @@ def _row(
     return {**row, "action": "change", "reason": f"warmup {_label(before)} -> {_label(goal)}"}
 
 
-def _risks(account: Mapping[str, Any], goal: int) -> str:
+def _risks(account: Mapping[str, Any], goal: int, now: float) -> str:
     notes = []
     warmup = account.get("warmup_status")
     if isinstance(warmup, int) and warmup < 0:
@@ -443,7 +445,7 @@ def _risks(account: Mapping[str, Any], goal: int) -> str:
         notes.append(f"account in error: {AccountStatus(status).label}")
     started = account.get("timestamp_warmup_start")
     if isinstance(started, str) and goal == 0:
-        age = (time.time() - pd.Timestamp(started).timestamp()) / 86400
+        age = (now - pd.Timestamp(started).timestamp()) / 86400
         if 0 <= age < YOUNG_INBOX_DAYS:
             notes.append(f"young inbox: warmup started {age:.0f} days ago")
     return "; ".join(notes)

@@ -87,6 +87,21 @@ def test_risks_are_noted(accounts: pd.DataFrame) -> None:
     assert all("account in error" in risks[e] for e in erring)
 
 
+def test_young_inboxes_are_flagged_when_disabling(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    now = pd.Timestamp(client.clock.now(), unit="s", tz="UTC")
+    started = accounts["warmup_started"]
+    young = accounts[(now - started) < pd.Timedelta(days=14)]["email"].head(3).tolist()
+    old = accounts[(now - started) > pd.Timedelta(days=30)]["email"].head(3).tolist()
+    assert young
+    assert old
+    risks = plan_disable(client, young + old).frame.set_index("email")["risk"]
+    assert all("young inbox" in risks[e] for e in young)
+    assert not any("young inbox" in risks[e] for e in old)
+    enabling = plan_enable(client, young).frame["risk"]
+    assert not enabling.str.contains("young inbox").any()
+
+
 def test_excluded_emails_are_skipped(accounts: pd.DataFrame) -> None:
     active = accounts[accounts["warmup_status"] == 1]["email"].head(4).tolist()
     plan = plan_disable(workspace(), active, exclude=[active[1].upper()])
