@@ -54,6 +54,10 @@ def demo(
     """
     if speed <= 0:
         raise ValueError("speed must be positive")
+    # Whether Instantly can pause warmup on a banned or suspended account is unknown
+    # (REFERENCE.md §5.6 [GUESS]); the demo lets it, so "disable every account whose warmup has
+    # errors" -- the main use case -- shows its happy path. Pass "fail" to see the other reading.
+    emulator_options.setdefault("negative_warmup", "change")
     emulator_options.setdefault(
         "timing", JobTiming(queue_delay=0.4 / speed, per_account=0.01 / speed)
     )

@@ -10,7 +10,6 @@ from instantly_nb._demo import DemoInstantly, demo
 
 def workspace(accounts: int = 1200, seed: int = 7, **options: Any) -> DemoInstantly:
     """A demo client in virtual time: jobs "take" seconds but tests do not wait for them."""
-    options.setdefault("negative_warmup", "change")
     return demo(accounts, seed, clock=VirtualClock(), **options)
 
 

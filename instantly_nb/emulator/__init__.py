@@ -1,0 +1,45 @@
+"""A faithful, stateful fake of an Instantly API v2 workspace, in process and over real HTTP.
+
+    from instantly_nb.emulator import Emulator
+    emu = Emulator(accounts=200, seed=0)
+    httpx.Client(base_url="https://api.instantly.ai", transport=emu.transport(),
+                 headers={"Authorization": f"Bearer {emu.api_key}"})
+
+See ``Emulator`` for the knobs, ``Faults`` (``emu.faults``) for fault injection, and
+``python -m instantly_nb.emulator --help`` to serve it on 127.0.0.1.
+
+Where REFERENCE.md has no answer, the emulator decides, and says so where it does it:
+
+* list order ``timestamp_created`` desc with an email tiebreak, default page 10;
+  other ``sort_by`` columns page with ``skip`` and carry no cursor (accounts_api.py);
+* ``search`` is a case-insensitive substring of the email (selection.py);
+* emails are looked up exactly, then case-insensitively (workspace.py);
+* ``emails`` with ``include_all_emails`` is ignored, ``emails: []`` makes an empty job,
+  banned/suspended warmup fails per email (jobs_api.py);
+* job step names, a success entry ``{email, status: "success"}`` (jobs.py, workspace.py);
+* the 403 / 404 / body-validation messages (handler.py, validate.py).
+"""
+
+from __future__ import annotations
+
+from .emulator import Emulator
+from .faults import Fault, Faults
+from .handler import Counts, RequestRecord
+from .jobs import JobTiming
+from .responses import Response
+from .server import RunningServer, serve, start_server
+from .transport import EmulatorTransport
+
+__all__ = [
+    "Counts",
+    "Emulator",
+    "EmulatorTransport",
+    "Fault",
+    "Faults",
+    "JobTiming",
+    "RequestRecord",
+    "Response",
+    "RunningServer",
+    "serve",
+    "start_server",
+]

@@ -1,0 +1,97 @@
+"""``python -m instantly_nb.emulator``: serve an emulated workspace over HTTP (loopback only).
+
+    python -m instantly_nb.emulator --port 8765 --accounts 2000 --seed 0 --api-key KEY
+
+Prints ``Emulator listening on http://127.0.0.1:PORT`` once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .emulator import Emulator
+from .jobs import JobTiming
+from .server import is_loopback, serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m instantly_nb.emulator",
+        description="Serve an emulated Instantly API v2 workspace over HTTP.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one")
+    p.add_argument("--accounts", type=int, default=200, help="accounts in the workspace")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated workspace")
+    p.add_argument("--api-key", default="demo-key", help="the Bearer key requests must carry")
+    p.add_argument("--workspace-name", default="Demo workspace")
+    p.add_argument("--queue-delay", type=float, default=0.5, help="seconds a job stays pending")
+    p.add_argument("--per-account", type=float, default=0.01, help="seconds per account in a job")
+    p.add_argument("--no-lock", action="store_true", help="no 409 while a warmup job runs")
+    p.add_argument("--rate-per-second", type=int, default=100)
+    p.add_argument("--rate-per-minute", type=int, default=6000)
+    p.add_argument("--no-rate-limit", action="store_true")
+    p.add_argument("--retry-after", action="store_true", help="send Retry-After with 429s")
+    p.add_argument(
+        "--full-list-warmup",
+        action="store_true",
+        help="list items carry the whole warmup object, not just {limit}",
+    )
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (the demo key would be exposed)",
+    )
+    p.add_argument("--log-level", default="warning")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.allow_remote and not is_loopback(args.host):
+        print(
+            f"error: refusing to listen on {args.host}: only loopback addresses (127.0.0.1, ::1, "
+            "localhost) are served unless --allow-remote is given",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        emulator = Emulator(
+            args.accounts,
+            args.seed,
+            api_key=args.api_key,
+            timing=JobTiming(args.queue_delay, args.per_account),
+            warmup_lock=not args.no_lock,
+            rate_limit=None if args.no_rate_limit else (args.rate_per_second, args.rate_per_minute),
+            retry_after=args.retry_after,
+            workspace_name=args.workspace_name,
+            list_warmup="full" if args.full_list_warmup else "abbreviated",
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    def ready(url: str) -> None:
+        print(f"Emulator listening on {url}", flush=True)
+
+    try:
+        serve(
+            emulator,
+            args.host,
+            args.port,
+            allow_remote=args.allow_remote,
+            log_level=args.log_level,
+            ready=ready,
+        )
+    except (OSError, OverflowError) as error:
+        print(f"error: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""The emulated workspace's state: accounts, tags, tag mappings and jobs. No I/O, no clock.
+
+Accounts are kept in a list of sort keys ``(timestamp_created ms, email)`` in ascending order, so a
+page of ``GET /accounts`` is a bisect on the cursor plus a walk of ``limit`` matches: listing a
+100,000-account workspace page by page stays linear (REFERENCE.md §2.3, §3.1).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..models import TERMINAL_JOB_STATUSES
+from .isotime import iso, to_ms
+from .jobs import Job, WarmupJob
+
+__all__ = [
+    "ACCOUNT_KEYS",
+    "AccountRecord",
+    "NegativeWarmup",
+    "Tag",
+    "TagMapping",
+    "Workspace",
+]
+
+# §3.3: a real account answer lists email, timestamp_created, timestamp_updated, first_name,
+# last_name, organization, warmup_status, provider_code, setup_pending, is_managed_account, status,
+# stat_warmup_score in this order. Where the other keys go was never captured: [GUESS] they are
+# slotted in around that spine.
+ACCOUNT_KEYS = (
+    "email",
+    "timestamp_created",
+    "timestamp_updated",
+    "first_name",
+    "last_name",
+    "warmup",
+    "added_by",
+    "modified_by",
+    "daily_limit",
+    "daily_limit_max",
+    "warmup_limit_max",
+    "sending_gap",
+    "tracking_domain_name",
+    "tracking_domain_status",
+    "enable_slow_ramp",
+    "inbox_placement_test_limit",
+    "signature",
+    "reply_to",
+    "organization",
+    "warmup_status",
+    "provider_code",
+    "setup_pending",
+    "is_managed_account",
+    "status",
+    "status_message",
+    "autofix_failed",
+    "timestamp_warmup_start",
+    "stat_warmup_score",
+)
+
+# §5.6 [GUESS]: whether a job may change an account whose warmup is banned or suspended (< 0).
+NegativeWarmup = Literal["fail", "change"]
+NEGATIVE_WARMUP_ERROR = "Warmup is banned or suspended for this account"
+NOT_FOUND_ERROR = "Account not found"
+
+
+def ordered(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` in Instantly's key order, null fields dropped (§3.3: nulls are omitted)."""
+    out = {key: data[key] for key in ACCOUNT_KEYS if data.get(key) is not None}
+    out.update((k, v) for k, v in data.items() if k not in out and v is not None)
+    return out
+
+
+@dataclass(eq=False, slots=True)
+class AccountRecord:
+    """One account: its API fields (``data``, in answer order) and what the API does not show."""
+
+    data: dict[str, Any]
+    created_ms: int
+    tags: set[str] = field(default_factory=set)
+    prewarmed: bool = False  # ACC_FILTER_PW_ACCOUNTS: not an Account field, so kept aside
+
+    @property
+    def email(self) -> str:
+        return str(self.data["email"])
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.created_ms, self.email)
+
+
+@dataclass(slots=True)
+class Tag:
+    id: str
+    label: str
+    description: str | None
+    created_ms: int
+    updated_ms: int
+
+
+@dataclass(slots=True)
+class TagMapping:
+    id: str
+    tag_id: str
+    resource_id: str  # the account email (§6.2)
+    created_ms: int
+    resource_type: int = 1  # 1 = account (§6.2: the spec contradicts itself; 1 is what is used)
+
+
+class Workspace:
+    """Accounts, tags, mappings and jobs of one workspace, with the few operations the API needs."""
+
+    def __init__(
+        self, *, id: str, name: str, owner: str, created_ms: int, negative_warmup: NegativeWarmup
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.owner = owner
+        self.created_ms = created_ms
+        self.negative_warmup: NegativeWarmup = negative_warmup
+        self.accounts: dict[str, AccountRecord] = {}
+        self._lower: dict[str, str] = {}
+        self._order: list[tuple[int, str]] = []
+        self.tags: dict[str, Tag] = {}
+        self.mappings: list[TagMapping] = []  # ascending, unique timestamp_created (the cursor)
+        self.jobs: dict[str, Job] = {}
+
+    # --- accounts ------------------------------------------------------------------------
+
+    def add(self, record: AccountRecord) -> None:
+        email = record.email
+        if email.lower() in self._lower:
+            raise ValueError(f"account {email!r} already exists")
+        self.accounts[email] = record
+        self._lower[email.lower()] = email
+        bisect.insort(self._order, record.key)
+
+    def bulk_load(self, records: list[AccountRecord]) -> None:
+        """Add many accounts at once (one sort instead of one insertion each)."""
+        for record in records:
+            email = record.email
+            if email.lower() in self._lower:
+                raise ValueError(f"account {email!r} already exists")
+            self.accounts[email] = record
+            self._lower[email.lower()] = email
+        self._order = sorted(r.key for r in self.accounts.values())
+
+    def remove(self, email: str) -> AccountRecord | None:
+        record = self.find(email)
+        if record is None:
+            return None
+        del self.accounts[record.email]
+        del self._lower[record.email.lower()]
+        index = bisect.bisect_left(self._order, record.key)
+        del self._order[index]
+        self.mappings = [m for m in self.mappings if m.resource_id != record.email]
+        return record
+
+    def find(self, email: str) -> AccountRecord | None:
+        """Exact spelling first, then case-insensitively ([GUESS]: mailbox lookups usually are)."""
+        record = self.accounts.get(email)
+        if record is None:
+            exact = self._lower.get(email.lower())
+            record = self.accounts.get(exact) if exact is not None else None
+        return record
+
+    def scan(self, *, descending: bool, after: tuple[int, str] | None) -> Iterator[AccountRecord]:
+        """Accounts in ``(timestamp_created, email)`` order, strictly past the cursor key."""
+        order = self._order
+        if descending:
+            start = len(order) if after is None else bisect.bisect_left(order, after)
+            indices: Iterator[int] = iter(range(start - 1, -1, -1))
+        else:
+            start = 0 if after is None else bisect.bisect_right(order, after)
+            indices = iter(range(start, len(order)))
+        accounts = self.accounts
+        for index in indices:
+            yield accounts[order[index][1]]
+
+    def page(
+        self,
+        *,
+        descending: bool,
+        after: tuple[int, str] | None,
+        predicate: Callable[[AccountRecord], bool] | None,
+        limit: int,
+    ) -> list[AccountRecord]:
+        found: list[AccountRecord] = []
+        for record in self.scan(descending=descending, after=after):
+            if predicate is None or predicate(record):
+                found.append(record)
+                if len(found) >= limit:
+                    break
+        return found
+
+    # --- tags ----------------------------------------------------------------------------
+
+    def tag_by_label(self, label: str) -> Tag | None:
+        return next((t for t in self.tags.values() if t.label == label), None)
+
+    def assign(self, record: AccountRecord, tag: Tag, mapping_id: str, now_ms: int) -> None:
+        if tag.id in record.tags:
+            return
+        record.tags.add(tag.id)
+        # Mapping timestamps stay unique and increasing: the list's cursor is one (§6.2).
+        last = self.mappings[-1].created_ms if self.mappings else 0
+        self.mappings.append(TagMapping(mapping_id, tag.id, record.email, max(now_ms, last + 1)))
+
+    def unassign(self, record: AccountRecord, tag: Tag) -> None:
+        record.tags.discard(tag.id)
+        self.mappings = [
+            m for m in self.mappings if not (m.resource_id == record.email and m.tag_id == tag.id)
+        ]
+
+    # --- jobs ----------------------------------------------------------------------------
+
+    def warmup_jobs(self) -> Iterator[WarmupJob]:
+        return (job for job in self.jobs.values() if isinstance(job, WarmupJob))
+
+    def warmup_locked(self, now: float) -> bool:
+        """§5.5: a warmup job not yet terminal holds the workspace's warmup lock."""
+        return any(job.status(now) not in TERMINAL_JOB_STATUSES for job in self.warmup_jobs())
+
+    def advance(self, now: float) -> None:
+        """Apply every job step due by ``now``, in time order across jobs.
+
+        Jobs are a pure function of time (jobs.py); only their effect on accounts is state, and
+        it is applied lazily here, before any request or accessor reads the workspace.
+        """
+        due: list[tuple[float, int, int, WarmupJob]] = []
+        for job in self.warmup_jobs():
+            if job.applied < job.stop:
+                done = job.done_by(now)
+                due.extend((job.item_time(j), job.seq, j, job) for j in range(job.applied, done))
+        due.sort(key=lambda event: event[:3])
+        for at, _, index, job in due:
+            job.record(index, self._apply(job, index, at))
+
+    def _apply(self, job: WarmupJob, index: int, at: float) -> dict[str, Any]:
+        target = job.targets[index]
+        entry: dict[str, Any] = {"email": target.sent}
+        record = self.accounts.get(target.account) if target.account is not None else None
+        if target.error is not None:
+            return {**entry, "status": "failed", "error": target.error}
+        if record is None:
+            # §5.2: unknown (or since-removed) accounts fail one by one; the job still succeeds.
+            return {**entry, "status": "failed", "error": NOT_FOUND_ERROR}
+        if record.data.get("warmup_status", 0) < 0 and self.negative_warmup == "fail":
+            return {**entry, "status": "failed", "error": NEGATIVE_WARMUP_ERROR}
+        record.data["warmup_status"] = job.warmup_status
+        record.data["timestamp_updated"] = iso(to_ms(at))
+        # [GUESS] (§4.3): a success entry is {email, status: "success"}.
+        return {**entry, "status": "success"}
