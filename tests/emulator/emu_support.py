@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 BASE_URL = "https://api.instantly.ai"
 KEY = "test-key"
