@@ -10,7 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -262,7 +271,7 @@ class AsyncInstantly:
             await s.clock.sleep(delay)
             attempt += 1
 
-    async def _paginate(self, path: str, params: Mapping[str, Any]) -> AsyncIterator[Any]:
+    async def _paginate(self, path: str, params: Mapping[str, Any]) -> AsyncGenerator[Any, None]:
         query = {k: v for k, v in params.items() if v is not None}
         query.setdefault("limit", C.PAGE_LIMIT)
         cursor: str | None = None
@@ -280,7 +289,7 @@ class AsyncInstantly:
 
     # --- accounts and tags ----------------------------------------------------------------
 
-    def list_accounts(self, **filters: Any) -> AsyncIterator[dict[str, Any]]:
+    def list_accounts(self, **filters: Any) -> AsyncGenerator[dict[str, Any], None]:
         """Every account matching ``filters``, page after page (``GET /api/v2/accounts``).
 
         Filters: ``search``, ``status``, ``provider_code``, ``tag_ids`` / ``tag_ids_all`` (a
@@ -296,11 +305,11 @@ class AsyncInstantly:
         )
         return body
 
-    def list_tags(self, **params: Any) -> AsyncIterator[dict[str, Any]]:
+    def list_tags(self, **params: Any) -> AsyncGenerator[dict[str, Any], None]:
         """Every custom tag (``GET /api/v2/custom-tags``); params ``search``, ``tag_ids``."""
         return self._paginate(f"{C.API_PREFIX}/custom-tags", _comma_join(params))
 
-    def list_tag_mappings(self, **params: Any) -> AsyncIterator[dict[str, Any]]:
+    def list_tag_mappings(self, **params: Any) -> AsyncGenerator[dict[str, Any], None]:
         """Every tag-to-resource mapping (``GET /api/v2/custom-tag-mappings``)."""
         return self._paginate(f"{C.API_PREFIX}/custom-tag-mappings", _comma_join(params))
 
@@ -367,7 +376,7 @@ class AsyncInstantly:
         sort_column: str | None = None,
         sort_order: str | None = None,
         limit: int = C.PAGE_LIMIT,
-    ) -> AsyncIterator[Job]:
+    ) -> AsyncGenerator[Job, None]:
         """Background jobs, newest first by default (``GET /api/v2/background-jobs``).
 
         ``status`` may be several (``["pending", "in-progress"]``); ``type`` is e.g.
@@ -747,6 +756,7 @@ def _warmup(
     )
 
 
-async def _jobs(items: AsyncIterator[Any]) -> AsyncIterator[Job]:
-    async for item in items:
-        yield Job.from_api(item)
+async def _jobs(pages: AsyncGenerator[Any, None]) -> AsyncGenerator[Job, None]:
+    async with aclosing(pages):
+        async for item in pages:
+            yield Job.from_api(item)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import pandas as pd
@@ -269,10 +270,11 @@ async def _aread_jobs(
     if ids is not None:
         jobs = [await aclient.get_job(i) for i in ids]
     else:
-        async for job in aclient.list_jobs(type=type, status=status):
-            jobs.append(job)
-            if limit is not None and len(jobs) >= limit:
-                break
+        async with aclosing(aclient.list_jobs(type=type, status=status)) as listing:
+            async for job in listing:
+                jobs.append(job)
+                if limit is not None and len(jobs) >= limit:
+                    break
     return jobs_frame(jobs)
 
 

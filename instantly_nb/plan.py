@@ -13,6 +13,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from . import _constants as C
 from ._cover import Candidate, Cover, SelectionSpec, choose_cover, chunk_count
-from ._errors import RequestValidationError
+from ._errors import NotFoundError, RequestValidationError
 from ._warmup import Action, WarmupRequest
 from .client import AsyncInstantly, Instantly, resolve_async, run_blocking
 from .frames import resolve_tag
@@ -292,18 +293,31 @@ async def aplan(
 
 async def _read_state(aclient: AsyncInstantly, emails: Sequence[str]) -> _Workspace:
     if len(emails) <= SMALL_TARGET:
-        from ._errors import NotFoundError
-
         found: dict[str, dict[str, Any]] = {}
         for email in emails:
-            try:
-                account = await aclient.get_account(email)
-            except NotFoundError:
-                continue
-            found[str(account["email"]).lower()] = account
+            account = await _find_account(aclient, email)
+            if account is not None:
+                found[str(account["email"]).lower()] = account
         return _Workspace(found, complete=False)
     accounts = [a async for a in aclient.list_accounts(include_tags=True)]
     return _Workspace({str(a["email"]).lower(): a for a in accounts}, complete=True)
+
+
+async def _find_account(aclient: AsyncInstantly, email: str) -> dict[str, Any] | None:
+    """The account for ``email`` in any letter case, or None.
+
+    Whether ``GET /accounts/{email}`` ignores case is not documented (REFERENCE.md §3.2), so a
+    404 is double-checked with a search before the email is called unknown.
+    """
+    try:
+        return await aclient.get_account(email)
+    except NotFoundError:
+        pass
+    async with aclosing(aclient.list_accounts(search=email)) as listing:
+        async for account in listing:
+            if str(account.get("email", "")).lower() == email.lower():
+                return account
+    return None
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -235,12 +236,13 @@ class _Run:
         since = float(sending.get("sent_at") or sending.get("at") or 0) - RECONCILE_WINDOW
         taken = {job.id for job in self.jobs.values()}
         for attempt in range(RECONCILE_TRIES):
-            async for job in self.client.list_jobs(type="update-warmup-accounts"):
-                created = _epoch(job.created_at)
-                if created is not None and created < since:
-                    break
-                if job.id not in taken and request.matches_job(job):
-                    return job.id
+            async with aclosing(self.client.list_jobs(type="update-warmup-accounts")) as jobs:
+                async for job in jobs:
+                    created = _epoch(job.created_at)
+                    if created is not None and created < since:
+                        break
+                    if job.id not in taken and request.matches_job(job):
+                        return job.id
             if attempt + 1 < RECONCILE_TRIES:
                 await self.client.clock.sleep(1.0)
         return None

@@ -64,6 +64,17 @@ def test_emails_match_case_insensitively_and_send_the_workspace_spelling(
     assert plan.requests == [{"emails": active}]
 
 
+def test_a_case_sensitive_lookup_falls_back_to_search(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    email = accounts[accounts["warmup_status"] == 1]["email"].iloc[0]
+    # Make GET /accounts/{email} answer 404 for the upper-cased spelling, as a case-sensitive
+    # server would.
+    client.emulator.faults.respond(("GET", f"/api/v2/accounts/{email.upper()}"), 404, times=5)
+    plan = plan_disable(client, [email.upper()])
+    assert list(plan.frame["email"]) == [email]
+    assert plan.requests == [{"emails": [email]}]
+
+
 def test_skip_and_not_found_rows(accounts: pd.DataFrame) -> None:
     client = workspace()
     paused = accounts[accounts["warmup_status"] == 0]["email"].iloc[0]
