@@ -24,6 +24,8 @@ __all__ = [
     "TAG_COLUMNS",
     "accounts_frame",
     "aread_accounts",
+    "aread_jobs",
+    "aread_tags",
     "jobs_frame",
     "read_accounts",
     "read_jobs",
@@ -205,10 +207,11 @@ async def resolve_tag(client: AsyncInstantly, tag: str) -> tuple[str, str]:
 
 def read_tags(client: Instantly) -> pd.DataFrame:
     """The workspace's custom tags: ``id, label, description, created, updated``."""
-    return run_blocking(_sync(client), _aread_tags(client))
+    return run_blocking(_sync(client), aread_tags(client))
 
 
-async def _aread_tags(client: Client) -> pd.DataFrame:
+async def aread_tags(client: Client) -> pd.DataFrame:
+    """``read_tags`` for async code."""
     tags = [t async for t in resolve_async(client).list_tags()]
     columns = {
         "id": [t.get("id") for t in tags],
@@ -255,16 +258,17 @@ def read_jobs(
     ``ids`` reads exactly those jobs; ``type=None`` lists every type; ``status`` narrows to
     one or several statuses (``["pending", "in-progress"]``).
     """
-    return run_blocking(_sync(client), _aread_jobs(client, ids, type, status, limit))
+    return run_blocking(_sync(client), aread_jobs(client, ids, type, status, limit))
 
 
-async def _aread_jobs(
+async def aread_jobs(
     client: Client,
-    ids: Iterable[str] | None,
-    type: str | None,
-    status: str | Iterable[str] | None,
-    limit: int | None,
+    ids: Iterable[str] | None = None,
+    type: str | None = "update-warmup-accounts",
+    status: str | Iterable[str] | None = None,
+    limit: int | None = 100,
 ) -> pd.DataFrame:
+    """``read_jobs`` for async code."""
     aclient = resolve_async(client)
     jobs: list[Job] = []
     if ids is not None:

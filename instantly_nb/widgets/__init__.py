@@ -1,0 +1,21 @@
+"""Jupyter widgets for bulk warmup changes: ``WarmupPanel`` and a live ``JobProgress``.
+
+    from instantly_nb.widgets import WarmupPanel
+    WarmupPanel(instantly_nb.demo())       # or WarmupPanel(client), or WarmupPanel.from_key()
+
+Imported only on request (``import instantly_nb`` does not load ipywidgets). Work runs as asyncio
+tasks on the kernel's loop, so other cells keep running while jobs progress.
+"""
+
+try:
+    import ipywidgets as _ipywidgets  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
+    raise ImportError(
+        "instantly_nb.widgets needs ipywidgets 8: pip install 'ipywidgets>=8.1' "
+        "(and, for JupyterLab, restart the server after installing)"
+    ) from exc
+
+from .panel import WarmupPanel
+from .progress import JobProgress
+
+__all__ = ["JobProgress", "WarmupPanel"]

@@ -1,0 +1,235 @@
+"""Which accounts: a server-side selection (filter, tag, search) or a list of emails.
+
+The two ways are exclusive on purpose (a toggle): a pasted list narrowed by a filter would
+silently target fewer accounts than the list. Emails are pasted, uploaded as CSV, or picked from
+the account list, which is loaded only on request (a workspace can hold thousands).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+
+from .._errors import RequestValidationError
+from ..models import AccountFilter
+from ..targets import Selection, Target, read_emails
+
+__all__ = ["NONE", "UNSET", "TargetPicker", "split_emails"]
+
+NONE = "(none)"
+# The "(none)" choice's value: with None, ipywidgets shows an empty, unselected dropdown.
+UNSET = ""
+# Warmup filters first: this is a warmup tool.
+FILTER_ORDER = (
+    AccountFilter.W_ERROR, AccountFilter.W_ACTIVE, AccountFilter.W_PAUSED, AccountFilter.ERROR,
+    AccountFilter.PAUSED, AccountFilter.NO_CTD, AccountFilter.PW_ACCOUNTS, AccountFilter.DFY,
+    AccountFilter.DFY_SETUP_PENDING,
+)  # fmt: skip
+_HEADERS = {"email", "emails", "email_address", "e-mail"}
+_WIDE = {"description_width": "110px"}
+
+
+def split_emails(text: str) -> list[str]:
+    """Emails from pasted text: one per line, or separated by commas, semicolons or spaces.
+
+    A pasted header (``email``) is dropped; anything else, malformed or not, is kept so that
+    ``read_emails`` reports it instead of it vanishing.
+    """
+    return [t for t in re.split(r"[\s,;]+", text) if t and t.strip().lower() not in _HEADERS]
+
+
+class TargetPicker(w.VBox):  # type: ignore[misc]
+    """The target and the exclusions of a plan, as widgets; ``target()`` reads them."""
+
+    def __init__(self) -> None:
+        self.kind = w.ToggleButtons(
+            options=[("Accounts matching", "selection"), ("These emails", "emails")],
+            value="selection",
+            description="Target",
+            style=_WIDE,
+        )
+        self.filter = w.Dropdown(
+            options=[(NONE, UNSET), *((f.label, f.value) for f in FILTER_ORDER)],
+            value=UNSET,
+            description="Filter",
+            style=_WIDE,
+        )
+        self.tag = w.Dropdown(options=[(NONE, UNSET)], value=UNSET, description="Tag", style=_WIDE)
+        self.search = w.Text(
+            description="Search", placeholder="e.g. a domain: acme.com", style=_WIDE
+        )
+        self.everything = w.Checkbox(
+            description="Every account of the workspace (needs the count typed to submit)",
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
+        self.emails = w.Textarea(
+            description="Emails",
+            placeholder="one per line, or separated by commas",
+            style=_WIDE,
+            layout=w.Layout(width="60%", height="90px"),
+        )
+        self.upload = w.FileUpload(accept=".csv,.txt", multiple=False, description="CSV")
+        self.upload_note = w.HTML()
+        self.load_button = w.Button(description="Load accounts", icon="list")
+        self.pick_filter = w.Text(
+            description="Narrow list", placeholder="part of an email, status or tag", style=_WIDE
+        )
+        self.pick = w.SelectMultiple(
+            options=[], description="Pick", rows=8, style=_WIDE, layout=w.Layout(width="60%")
+        )
+        self.pick_note = w.HTML()
+        self.exclude = w.Textarea(
+            description="Exclude",
+            placeholder="emails to leave alone, one per line",
+            style=_WIDE,
+            layout=w.Layout(width="60%", height="60px"),
+        )
+        self.selection_box = w.VBox([self.filter, self.tag, self.search, self.everything])
+        self.emails_box = w.VBox(
+            [self.emails, w.HBox([self.upload, self.upload_note]),
+             w.HBox([self.load_button, self.pick_filter]), self.pick, self.pick_note]
+        )  # fmt: skip
+        super().__init__([self.kind, self.selection_box, self.emails_box, self.exclude])
+        self.uploaded: list[str] = []
+        self.upload_name = ""
+        # Picks survive narrowing the list: a SelectMultiple only holds what it shows.
+        self.picked: list[str] = []
+        self._accounts: list[tuple[str, str]] = []  # (option label, email), as loaded
+        self._narrowing = False
+        self._changed: Callable[[], None] | None = None
+        self.kind.observe(lambda _: self._show_kind(), "value")
+        self.pick.observe(lambda _: self._picks_changed(), "value")
+        self.pick_filter.observe(lambda _: self._narrow(), "value")
+        self._show_kind()
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever the target or the exclusions change."""
+        for widget in (self.kind, self.filter, self.tag, self.search, self.everything,
+                       self.emails, self.exclude):  # fmt: skip
+            widget.observe(lambda _: callback(), "value")
+        self._changed = callback
+
+    # --- loading choices -------------------------------------------------------------------
+
+    def set_tags(self, tags: pd.DataFrame) -> None:
+        """Tag choices from ``read_tags``: label shown, id used (labels may repeat)."""
+        options = [(NONE, UNSET)] + [
+            (str(label), str(tag_id))
+            for tag_id, label in zip(tags["id"], tags["label"], strict=True)
+        ]
+        keep = self.tag.value if self.tag.value in {v for _, v in options} else UNSET
+        self.tag.options = options
+        self.tag.value = keep
+
+    def set_accounts(self, accounts: pd.DataFrame) -> None:
+        """Pickable accounts from ``read_accounts``: email, warmup state and tags."""
+        self._accounts = [
+            (f"{email} · warmup {str(label).lower()}" + (f" · {', '.join(tags)}" if tags else ""),
+             str(email))
+            for email, label, tags in zip(
+                accounts["email"], accounts["warmup_label"], accounts["tags"], strict=True
+            )
+        ]  # fmt: skip
+        self._narrow()
+
+    def read_upload(self) -> None:
+        """Parse the uploaded CSV (an ``email`` column, or one bare column of addresses)."""
+        files = self.upload.value
+        if not files:
+            return
+        name, content = str(files[0]["name"]), bytes(files[0]["content"])
+        # Dropped from the widget at once, readable or not: widget state is saved with the
+        # notebook, and the list is kept below as plain emails.
+        self.upload.value = ()
+        self.uploaded, self.upload_name = [], name
+        self.upload_note.value = ""
+        with tempfile.TemporaryDirectory() as folder:
+            # read_emails reads CSV paths the same way plan_disable("file.csv") does.
+            path = Path(folder) / "upload.csv"
+            path.write_bytes(content)
+            emails = read_emails(path)
+        self.uploaded = emails
+        self.upload_note.value = f"{len(emails)} email(s) from <code>{html.escape(name)}</code>"
+        if self._changed is not None:
+            self._changed()
+
+    # --- reading the choice ----------------------------------------------------------------
+
+    def target(self) -> Target:
+        """What to plan for: a ``Selection`` or a list of emails; explains what is missing."""
+        if self.kind.value == "selection":
+            if self.everything.value:
+                if self.filter.value or self.tag.value or self.search.value.strip():
+                    raise RequestValidationError(
+                        "'Every account' takes no filter, tag or search: untick it or clear them"
+                    )
+                return Selection.all_accounts()
+            if not (self.filter.value or self.tag.value or self.search.value.strip()):
+                raise RequestValidationError(
+                    "Choose a filter, a tag or a search (or tick 'Every account of the workspace')"
+                )
+            return Selection(
+                filter=self.filter.value or None,
+                tag=self.tag.value or None,
+                search=self.search.value.strip() or None,
+            )
+        given = [*split_emails(self.emails.value), *self.uploaded, *self.picked]
+        if not given:
+            raise RequestValidationError(
+                "Paste emails, upload a CSV, or load the account list and pick some"
+            )
+        return read_emails(given)
+
+    def excluded(self) -> list[str] | None:
+        given = split_emails(self.exclude.value)
+        return read_emails(given) if given else None
+
+    def describe(self, target: Any) -> str:
+        if isinstance(target, Selection):
+            return target.describe()
+        return f"{len(target)} email(s)"
+
+    # --- view ------------------------------------------------------------------------------
+
+    def _show_kind(self) -> None:
+        emails = self.kind.value == "emails"
+        self.selection_box.layout.display = "none" if emails else ""
+        self.emails_box.layout.display = "" if emails else "none"
+
+    def _narrow(self) -> None:
+        words = self.pick_filter.value.strip().lower().split()
+        chosen = [(label, email) for label, email in self._accounts
+                  if all(word in label.lower() for word in words)]  # fmt: skip
+        shown = {email for _, email in chosen}
+        self._narrowing = True
+        try:
+            with self.pick.hold_sync():
+                self.pick.options = chosen
+                self.pick.value = tuple(e for e in self.picked if e in shown)
+        finally:
+            self._narrowing = False
+        self._note_picks()
+
+    def _picks_changed(self) -> None:
+        if self._narrowing:
+            return
+        shown = {e for _, e in self.pick.options}
+        self.picked = [e for e in self.picked if e not in shown] + list(self.pick.value)
+        self._note_picks()
+        if self._changed is not None:
+            self._changed()
+
+    def _note_picks(self) -> None:
+        total, shown = len(self._accounts), len(self.pick.options)
+        self.pick_note.value = (
+            f"<small>{len(self.picked)} picked · {shown} of {total} accounts listed</small>"
+            if total else ""
+        )  # fmt: skip
