@@ -6,6 +6,11 @@ A selection is usable when everything it would change is wanted, up to 100 exclu
 the fewest requests is a set cover; the greedy choice here is exact for the common shapes (one
 tag, one filter, "all but a few") and never worse than plain chunking.
 
+Selections may overlap. Jobs run one after another (§5.5), so an account an earlier job already
+changed is in the target state when a later selection reaches it, and that job leaves it as it is:
+it needs no exclusion. That is what lets "all but 150" run as a few selections that each exclude
+at most 100 (§5.3).
+
 Pure: no I/O. Candidates carry their member sets; the planner verifies an estimated set against
 the server before it is relied on.
 """
@@ -80,14 +85,14 @@ def choose_cover(
     """Greedily pick selections while each one lowers the total number of requests.
 
     ``change`` holds the keys to change, in the order chunks should follow. A candidate's
-    exclusions are its members that must not change: those that would change but are not
-    wanted, and those an earlier pick already covers (jobs stay disjoint).
+    exclusions are its members that would change but are not wanted; members an earlier pick
+    covers need none (see the module docstring).
     """
     wanted = set(change)
     uncovered = set(change)
-    covered: set[str] = set()
     pool = list(candidates)
     picks: list[tuple[Candidate, frozenset[str]]] = []
+    exclusions: dict[int, frozenset[str] | None] = {}  # per candidate; picks do not change them
     while uncovered:
         best: tuple[tuple[int, int, int], Candidate, frozenset[str]] | None = None
         for cand in pool:
@@ -97,10 +102,10 @@ def choose_cover(
             saving = chunk_count(len(uncovered)) - 1 - chunk_count(len(uncovered) - gain)
             if saving <= 0:
                 continue
-            excluded = frozenset(
-                m for m in cand.members if m in covered or (m not in wanted and would_change(m))
-            )
-            if len(excluded) > max_excluded:
+            if id(cand) not in exclusions:
+                exclusions[id(cand)] = _exclusions(cand, wanted, would_change, max_excluded)
+            excluded = exclusions[id(cand)]
+            if excluded is None:
                 continue
             score = (saving, gain, -len(excluded))
             if best is None or score > best[0]:
@@ -110,7 +115,18 @@ def choose_cover(
         _, cand, excluded = best
         picks.append((cand, excluded))
         pool.remove(cand)
-        newly = cand.members & uncovered
-        uncovered -= newly
-        covered |= newly
+        uncovered -= cand.members
     return Cover(tuple(picks), tuple(k for k in change if k in uncovered))
+
+
+def _exclusions(
+    cand: Candidate, wanted: set[str], would_change: Callable[[str], bool], limit: int
+) -> frozenset[str] | None:
+    """The members ``cand`` must exclude, or None when that is more than ``limit``."""
+    excluded = []
+    for member in cand.members - wanted:
+        if would_change(member):
+            excluded.append(member)
+            if len(excluded) > limit:
+                return None
+    return frozenset(excluded)

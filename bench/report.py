@@ -1,0 +1,277 @@
+"""The report: Markdown tables of medians and ratios, and each target met or missed."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from instantly_nb import _constants as C
+
+from .end_to_end import Outcome
+from .measure import max_in_window, median
+from .planning import PlanRow
+from .profiles import Profile
+from .reading import Reading
+from .widgets import WidgetRun
+
+WALL_SLACK, WALL_EXTRA = 1.10, 1.0  # targets of the issue
+NOTICE_TARGET, REQUESTS_PER_JOB_TARGET, READ_TARGET = 0.250, 8.0, 1.3
+
+
+@dataclass
+class Results:
+    profile: Profile
+    command: str
+    seconds: float = 0.0
+    planning: list[PlanRow] | None = None
+    end_to_end: dict[tuple[int, int], list[Outcome]] | None = None
+    reading: Reading | None = None
+    widgets: WidgetRun | None = None
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            names = [
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            ]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; load average at the end {load}"
+    )
+
+
+def render(results: Results) -> str:
+    p = results.profile
+    lines = [
+        f"Command: `{results.command}` (profile `{p.name}`, {results.seconds / 60:.1f} min)",
+        f"Machine: {machine()}",
+        f"Emulated job timing: {p.timing}. Client budget: {C.DEFAULT_RATE_PER_SECOND} req/s, "
+        f"{C.DEFAULT_RATE_PER_MINUTE} req/min (default). Workspace limit: "
+        f"{C.WORKSPACE_RATE_PER_SECOND} req/s, {C.WORKSPACE_RATE_PER_MINUTE} req/min.",
+        "",
+    ]
+    if results.planning is not None:
+        lines += _planning(results.planning)
+    if results.end_to_end is not None:
+        for (workspace, count), outcomes in results.end_to_end.items():
+            lines += _end_to_end(workspace, count, outcomes)
+    if results.reading is not None:
+        lines += _reading(results.reading)
+    lines += _budget(results)
+    if results.widgets is not None:
+        lines += _widgets(results.widgets)
+    lines += _targets(results)
+    return "\n".join(lines)
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return [*out, ""]
+
+
+def _planning(rows: list[PlanRow]) -> list[str]:
+    table = _table(
+        ("target", "accounts changed", "jobs = warmup requests (ours)", "minimum", "chunks of 100",
+         "planner reads (GET)", "planning s", "a minimal cover"),
+        [(r.scenario, f"{r.change:,}", r.jobs, f"{r.minimum}" + ("" if r.exact else "*"),
+          r.chunked, r.reads, f"{r.seconds:.1f}", r.witness) for r in rows],
+    )  # fmt: skip
+    return ["### 1. Jobs: the planner against the fewest possible", "", *table]
+
+
+def _span(values: Sequence[float], fmt: str = "{:.2f}") -> str:
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def _end_to_end(workspace: int, count: int, outcomes: list[Outcome]) -> list[str]:
+    ours = [o for o in outcomes if o.who == "ours"]
+    base = [o for o in outcomes if o.who == "baseline"]
+
+    def per(side: list[Outcome], what: str) -> list[float]:
+        values = {
+            "wall": [o.wall for o in side],
+            "plan": [o.plan_seconds for o in side],
+            "total": [o.wall + o.plan_seconds for o in side],
+            "bound": [o.lower_bound for o in side],
+            "ratio": [o.wall / o.lower_bound for o in side],
+            "phase": [o.jobs_phase for o in side],
+            "phase_ratio": [o.jobs_phase / o.lower_bound for o in side],
+            "allowed": [WALL_SLACK * o.lower_bound + WALL_EXTRA for o in side],
+            "jobs": [float(len(o.jobs)) for o in side],
+            "per_job": [len(o.requests) / len(o.jobs) for o in side],
+            "job_requests": [o.job_requests / len(o.jobs) for o in side],
+            "verify": [float(o.verify_requests) for o in side],
+            "notice": [median(o.delays) * 1000 for o in side],
+            "notice_max": [max(o.delays) * 1000 for o in side],
+        }
+        return values[what]
+
+    def row(label: str, what: str, fmt: str = "{:.2f}", baseline: bool = True) -> list[str]:
+        return [
+            label,
+            _span(per(ours, what), fmt),
+            _span(per(base, what), fmt) if baseline else "-",
+        ]
+
+    speedup = [b.wall / o.wall for o, b in zip(ours, base, strict=False)]
+    speedup_total = [b.wall / (o.wall + o.plan_seconds) for o, b in zip(ours, base, strict=False)]
+    table = _table(
+        ("median (min-max) of runs", f"ours ({len(ours)} runs)", f"baseline ({len(base)} runs)"),
+        [
+            row("planning (read the workspace), s", "plan", baseline=False),
+            row("wall: execute (submit, wait, verify), s", "wall"),
+            row("wall: plan + execute, s", "total", baseline=False),
+            row("lower bound: sum of job processing, s", "bound"),
+            row("wall / lower bound", "ratio", "{:.3f}"),
+            row("jobs phase: start to last end noticed, s", "phase"),
+            row("jobs phase / lower bound", "phase_ratio", "{:.3f}"),
+            row("target 1.10 x bound + 1 s", "allowed"),
+            row("jobs", "jobs", "{:.0f}"),
+            row("requests per job (all, while executing)", "per_job"),
+            row("  of which submit + poll", "job_requests"),
+            row("verification requests", "verify", "{:.0f}"),
+            row("end-notice delay, median, ms", "notice", "{:.0f}"),
+            row("end-notice delay, max, ms", "notice_max", "{:.0f}"),
+            ["speed-up over the baseline (its wall / ours)", _span(speedup), "-"],
+            ["  counting our planning too", _span(speedup_total), "-"],
+        ],
+    )
+    title = f"### 2. End to end: disabling {count:,} arbitrary emails of {workspace:,}"
+    return [title, "", *table]
+
+
+def _reading(r: Reading) -> list[str]:
+    raw, matched = median(r.raw), median(r.matched)
+    table = _table(
+        ("", "seconds (median of runs)", "accounts/s", "vs raw"),
+        [
+            ("raw: httpx loop + pd.DataFrame(records)", _span(r.raw), f"{r.accounts / raw:,.0f}",
+             "1"),
+            (f"read_accounts, budget = raw's rate ({r.matched_rate} req/s)", _span(r.matched),
+             f"{r.accounts / matched:,.0f}", f"{matched / raw:.2f}"),
+            (f"read_accounts, budget = the workspace limit ({C.WORKSPACE_RATE_PER_SECOND} req/s)",
+             _span(r.workspace), f"{r.accounts / median(r.workspace):,.0f}",
+             f"{median(r.workspace) / raw:.2f}"),
+            (f"read_accounts, default budget ({C.DEFAULT_RATE_PER_SECOND} req/s), once",
+             f"{r.default:.2f}", f"{r.accounts / r.default:,.0f}", f"{r.default / raw:.2f}"),
+        ],
+    )  # fmt: skip
+    memory = (
+        f"Peak memory (tracemalloc, frame alive): raw {r.raw_peak / 1e6:.0f} MB, read_accounts "
+        f"{r.ours_peak / 1e6:.0f} MB ({r.ours_peak / r.raw_peak:.2f}x). Pages: {r.pages:,}."
+    )
+    return [f"### 3. Reading {r.accounts:,} accounts", "", *table, memory, ""]
+
+
+def _budget(results: Results) -> list[str]:
+    rows = []
+    for (_, count), outcomes in (results.end_to_end or {}).items():
+        ours = [o for o in outcomes if o.who == "ours"]
+        if ours:
+            rows.append((f"end to end, {count:,} emails (plan + execute, worst run)",
+                         max(o.busiest_sent(1.0) for o in ours),
+                         max(o.busiest(1.0) for o in ours),
+                         max(o.busiest_sent(60.0) for o in ours),
+                         max(o.busiest(60.0) for o in ours)))  # fmt: skip
+    r = results.reading
+    if r is not None:
+        sent, arrived = r.default_sent, [q.at for q in r.default_requests]
+        rows.append((f"read_accounts, {r.accounts:,} accounts, default budget",
+                     max_in_window(sent, 1.0), max_in_window(arrived, 1.0),
+                     max_in_window(sent, 60.0), max_in_window(arrived, 60.0)))  # fmt: skip
+    if not rows:
+        return []
+    table = _table(
+        ("our client", "max in 1 s, sent", "max in 1 s, arrived", "max in 60 s, sent",
+         "max in 60 s, arrived"),
+        rows,
+    )  # fmt: skip
+    note = (
+        f"Budget {C.DEFAULT_RATE_PER_SECOND}/s and {C.DEFAULT_RATE_PER_MINUTE}/min; workspace "
+        f'{C.WORKSPACE_RATE_PER_SECOND}/s and {C.WORKSPACE_RATE_PER_MINUTE}/min. "Sent": our '
+        "client's clock as each request left it; \"arrived\": the emulator's request log."
+    )
+    return ["### 4. Budget: the busiest windows", "", *table, note, ""]
+
+
+def _widgets(w: WidgetRun) -> list[str]:
+    if not w.available:
+        return ["### 5. Widgets", "", f"Not measured: the widgets did not import ({w.reason}).", ""]
+    table = _table(
+        ("jobs updating", "events fed /s", "redraws /s", "state messages /s", "widgets opened",
+         "busiest second (messages)"),
+        [(w.jobs, f"{w.events_per_second:.0f}", f"{w.redraws / w.seconds:.1f}",
+          f"{w.updates_per_second:.0f}", w.opens, w.busiest_second)],
+    )  # fmt: skip
+    return ["### 5. Widgets: JobProgress under 100 updating jobs", "", *table]
+
+
+def _targets(results: Results) -> list[str]:
+    lines = ["### Targets", ""]
+    if results.planning is not None:
+        off = [r for r in results.planning if r.jobs != r.minimum]
+        lines.append(
+            _mark(
+                not off,
+                "jobs equal the minimum in every scenario"
+                + "".join(f"; {r.scenario}: {r.jobs} vs {r.minimum}" for r in off),
+            )
+        )
+    for (_, count), outcomes in (results.end_to_end or {}).items():
+        ours = [o for o in outcomes if o.who == "ours"]
+        wall, bound = median([o.wall for o in ours]), median([o.lower_bound for o in ours])
+        allowed = WALL_SLACK * bound + WALL_EXTRA
+        phase = median([o.jobs_phase for o in ours])
+        lines.append(_mark(wall <= allowed, f"{count:,} emails: execute wall {wall:.2f} s within "
+                           f"1.10 x {bound:.2f} + 1 = {allowed:.2f} s (margin "
+                           f"{allowed - wall:+.2f} s); the jobs phase alone, before verifying, "
+                           f"{phase:.2f} s (margin {allowed - phase:+.2f} s)"))  # fmt: skip
+        notice = median([d for o in ours for d in o.delays])
+        per_job = sum(len(o.requests) for o in ours) / sum(len(o.jobs) for o in ours)
+        lines.append(_mark(notice < NOTICE_TARGET and per_job < REQUESTS_PER_JOB_TARGET,
+                           f"{count:,} emails: median end-notice {notice * 1000:.0f} ms (< 250), "
+                           f"{per_job:.1f} requests per job (< 8)"))  # fmt: skip
+    r = results.reading
+    if r is not None:
+        ratio = median(r.matched) / median(r.raw)
+        free = median(r.workspace) / median(r.raw)
+        lines.append(_mark(ratio <= READ_TARGET, f"read_accounts {ratio:.2f} x raw at the raw "
+                           f"rate (<= 1.3); {free:.2f} x when the budget does not bind; "
+                           f"{r.default / median(r.raw):.2f} x with the default budget, which "
+                           "caps reading at 2,000 accounts/s"))  # fmt: skip
+    sent = _busiest_sent(results)
+    if sent is not None:
+        ok = sent[0] <= C.DEFAULT_RATE_PER_SECOND and sent[1] <= C.DEFAULT_RATE_PER_MINUTE
+        lines.append(_mark(ok, f"budget never exceeded: at most {sent[0]} requests sent in 1 s "
+                           f"and {sent[1]} in 60 s"))  # fmt: skip
+    return [*lines, ""]
+
+
+def _busiest_sent(results: Results) -> tuple[int, int] | None:
+    windows = [
+        (o.busiest_sent(1.0), o.busiest_sent(60.0))
+        for outcomes in (results.end_to_end or {}).values()
+        for o in outcomes
+        if o.who == "ours"
+    ]
+    if results.reading is not None:
+        sent = results.reading.default_sent
+        windows.append((max_in_window(sent, 1.0), max_in_window(sent, 60.0)))
+    if not windows:
+        return None
+    return max(w[0] for w in windows), max(w[1] for w in windows)
+
+
+def _mark(ok: bool, text: str) -> str:
+    return f"- {'met' if ok else 'MISSED'}: {text}"

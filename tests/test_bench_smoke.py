@@ -1,0 +1,124 @@
+"""A tiny run of every benchmark item (``python -m bench``), so the benchmarks cannot rot.
+
+A few hundred accounts and fast jobs, served over real HTTP by an emulator subprocess like the
+full run; the assertions are the structural facts the benchmark reports on.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ sits beside the package
+
+from bench.end_to_end import run_end_to_end
+from bench.measure import max_in_window
+from bench.minimum import minimum_jobs
+from bench.planning import run_planning
+from bench.profiles import PROFILES, Profile
+from bench.reading import run_reading
+from bench.report import Results, render
+from bench.widgets import run_widgets
+from instantly_nb import _constants as C
+
+SMOKE = PROFILES["smoke"]
+
+
+def _quiet(text: str) -> None:
+    pass
+
+
+def test_the_planner_sends_the_fewest_jobs_in_every_scenario() -> None:
+    rows = run_planning(SMOKE, say=_quiet)
+    assert len(rows) == 6
+    for row in rows:
+        assert row.exact, row
+        assert row.jobs == row.minimum, row
+        assert row.jobs <= row.chunked
+    assert "| all except 150 listed |" in render(Results(SMOKE, "smoke", planning=rows))
+
+
+def test_end_to_end_finishes_every_email_within_the_budget() -> None:
+    outcomes = run_end_to_end(SMOKE, say=_quiet)[SMOKE.end_to_end[0]]
+    ours = next(o for o in outcomes if o.who == "ours")
+    baseline = next(o for o in outcomes if o.who == "baseline")
+    assert ours.results_complete
+    assert 0 < len(ours.jobs) <= len(baseline.jobs)
+    assert {j.status for j in ours.jobs} == {"success"}
+    assert len(ours.delays) == len(ours.jobs) and min(ours.delays) >= 0
+    assert ours.jobs_phase >= ours.lower_bound  # jobs run one at a time: nothing ends sooner
+    assert ours.verify_requests > 0
+    assert ours.busiest_sent(1.0) <= C.DEFAULT_RATE_PER_SECOND
+    assert ours.busiest_sent(60.0) <= C.DEFAULT_RATE_PER_MINUTE
+    report = render(Results(SMOKE, "smoke", end_to_end={SMOKE.end_to_end[0]: outcomes}))
+    assert "speed-up over the baseline" in report
+
+
+def test_reading_returns_every_account_within_the_budget() -> None:
+    reading = run_reading(SMOKE, say=_quiet)
+    assert reading.rows_equal
+    assert reading.pages == SMOKE.read_accounts // 100 + 1
+    assert len(reading.default_requests) == reading.pages
+    assert max_in_window(reading.default_sent, 1.0) <= C.DEFAULT_RATE_PER_SECOND
+    assert reading.raw_peak > 0 and reading.ours_peak > 0
+    assert "### 3. Reading" in render(Results(SMOKE, "smoke", reading=reading))
+
+
+def test_job_progress_redraws_a_few_times_a_second_however_many_events() -> None:
+    run = run_widgets(SMOKE)
+    assert run.available, run.reason
+    assert run.events > 10 * run.redraws
+    # One draw when built, then at most one per 0.25 s (leading and trailing edges included).
+    assert run.redraws <= 3 + run.seconds / 0.25
+
+
+def _account(email: str, warmup: int, tags: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"email": email, "warmup_status": warmup, "status": 1,
+            "tags": [{"id": t, "label": t} for t in tags]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "jobs"),
+    [
+        ([], 0),
+        ([f"a{i}@x.io" for i in range(60)], 1),  # one chunk
+        ([f"a{i}@x.io" for i in range(150)], 1),  # the tag "A", exactly
+        ([f"a{i}@x.io" for i in range(75)] + [f"b{i}@y.co" for i in range(75)], 2),  # two tags
+        ([f"a{i}@x.io" for i in range(75)] + [f"b{i}@y.co" for i in range(150)], 1),  # all but 75
+        ([f"a{i}@x.io" for i in range(40)] + [f"b{i}@y.co" for i in range(110)], 2),  # chunk + tag
+    ],
+)
+def test_minimum_jobs_on_small_workspaces(change: list[str], jobs: int) -> None:
+    accounts = [_account(f"a{i}@x.io", 1, ("A",)) for i in range(150)]
+    accounts += [_account(f"b{i}@y.co", 1, ("B",)) for i in range(150)]
+    accounts += [_account(f"c{i}@z.net", 0) for i in range(300)]  # already paused: no exclusion
+    found = minimum_jobs(accounts, change, goal=0)
+    assert (found.jobs, found.exact) == (jobs, True)
+
+
+def test_all_but_150_needs_two_selections_when_one_cannot_exclude_them() -> None:
+    accounts = [_account(f"a{i}@x.io", 1, ("A",)) for i in range(400)]
+    accounts += [_account(f"b{i}@y.co", 1, ("B",)) for i in range(400)]
+    keep = {f"a{i}@x.io" for i in range(75)} | {f"b{i}@y.co" for i in range(75)}
+    change = [a["email"] for a in accounts if a["email"] not in keep]
+    found = minimum_jobs(accounts, change, goal=0)
+    assert (found.jobs, found.lower_bound, found.exact) == (2, 2, True)
+
+
+def test_busiest_window_counts_a_half_open_second() -> None:
+    assert max_in_window([0.0, 0.5, 0.999, 1.0, 1.5], 1.0) == 3
+    assert max_in_window([], 1.0) == 0
+
+
+def _profile_names() -> list[str]:
+    return sorted(PROFILES)
+
+
+@pytest.mark.parametrize("name", _profile_names())
+def test_every_profile_measures_the_issues_sizes_or_less(name: str) -> None:
+    profile: Profile = PROFILES[name]
+    assert profile.keep_emails > C.MAX_EMAILS_PER_REQUEST  # "all but 150" must not fit one request
+    assert all(count <= workspace for workspace, count in profile.end_to_end)
