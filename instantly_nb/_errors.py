@@ -93,7 +93,13 @@ class ConfirmationRequired(InstantlyError):
 
 
 class PlanStaleError(InstantlyError):
-    """The accounts a server-side selection covers are no longer the ones previewed."""
+    """The accounts a server-side selection covers are no longer the ones previewed.
+
+    ``results`` is the run's results frame up to there: the jobs that ran, verified, and the
+    requests not sent as ``skipped``, so what already changed is not lost.
+    """
+
+    results: Any = None
 
 
 class TransportError(InstantlyError):

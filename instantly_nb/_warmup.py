@@ -171,7 +171,8 @@ def check_filter(value: object) -> AccountFilter:
     member = AccountFilter(str(value)) if isinstance(value, str) else None
     if member is None or not member.known:
         known = ", ".join(f.value for f in AccountFilter)
-        raise RequestValidationError(f"unknown account filter {value!r}; known filters: {known}")
+        shown = value.value if isinstance(value, AccountFilter) else value
+        raise RequestValidationError(f"unknown account filter {shown!r}; known filters: {known}")
     return member
 
 

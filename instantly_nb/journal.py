@@ -5,7 +5,8 @@ with any text tool, diffs cleanly, survives being copied or mailed, and an appen
 atomic enough: a crash can tear only the last line, which ``records()`` ignores. Nothing in it is
 secret: request bodies and job results only, never headers or keys.
 
-Record kinds, in the order a run writes them: ``plan``, then per request ``sending`` ->
+Record kinds, in the order a run writes them: ``plan``, ``fence`` (the newest warmup job before
+the first submit, once per plan), then per request ``sending`` ->
 ``submitted`` (or ``refused`` on a 409, ``uncertain`` -> ``reconciled``) -> ``job``; then
 ``results`` and ``done``. ``stopped`` and ``stale`` end a run early.
 """

@@ -27,7 +27,7 @@ from .client import AsyncInstantly, Instantly, resolve_async, run_blocking
 from .frames import resolve_tag
 from .models import AccountFilter, AccountStatus, WarmupStatus
 from .plan_view import plan_html, plan_text
-from .targets import Selection, Target, read_emails
+from .targets import Selection, Target, read_emails, read_exclusions
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -283,7 +283,7 @@ async def aplan(
         raise RequestValidationError(f"action must be 'disable' or 'enable', not {action!r}")
     aclient = resolve_async(client)
     goal = 0 if action == "disable" else 1
-    excluded = {e.lower() for e in read_emails(exclude)} if exclude is not None else set()
+    excluded = read_exclusions(exclude) if exclude is not None else set()
     if isinstance(target, Selection):
         return await _plan_selection(client, aclient, action, goal, target, excluded, confirm_above)
     emails = read_emails(target)
@@ -367,9 +367,11 @@ async def _plan_selection(
     cover = choose_cover(change, [own], would_change)
     if cover.remaining and chunk_count(len(change)) > 1:
         # The selection alone needs too many exclusions: look for a better cover workspace-wide.
-        listing = aclient.list_accounts(include_tags=True)
-        state = _Workspace({str(a["email"]).lower(): a async for a in listing}, True)
-        state.accounts.update(found)
+        state = _Workspace(found, True)
+        if not spec.everything:  # else the members already are the whole workspace
+            listing = aclient.list_accounts(include_tags=True)
+            state = _Workspace({str(a["email"]).lower(): a async for a in listing}, True)
+            state.accounts.update(found)
         cover = await _verified_cover(aclient, change, [own, *_candidates(state)], state, goal)
         found = state.accounts
     planned = _requests(action, cover, found)
@@ -407,7 +409,11 @@ def _finish(
     touches_all: bool,
     description: str,
 ) -> Plan:
-    index = {key: i for i, p in enumerate(planned) for key in (a.lower() for a in p.accounts)}
+    index: dict[str, int] = {}
+    for i, p in enumerate(planned):
+        for account in p.accounts:
+            # Selections may overlap: a row belongs to the first job that changes it.
+            index.setdefault(account.lower(), i)
     for row in rows:
         if row["action"] == "change":
             row["request"] = index.get(row["key"])
@@ -494,8 +500,15 @@ def _candidates(state: _Workspace) -> list[Candidate]:
         f: frozenset(k for k, a in accounts.items() if _guess(f.value, a)) for f in _FILTERS
     }
     domains: dict[str, set[str]] = {}
+    parts: dict[str, set[str]] = {}
     for key in accounts:
-        domains.setdefault(key.rsplit("@", 1)[-1], set()).add(key)
+        domain = key.rsplit("@", 1)[-1]
+        domains.setdefault(domain, set()).add(key)
+        # Wide searches that split the workspace into a few overlapping parts: a top-level
+        # domain, or one character. "All but 150" needs such parts, as one request excludes at
+        # most 100 (§5.3); which accounts a search selects is checked server-side before use.
+        for needle in {"." + domain.rsplit(".", 1)[-1], *key.replace("@", "")}:
+            parts.setdefault(needle, set()).add(key)
     out = [Candidate(SelectionSpec(), everyone, verified=True)]
     out += [Candidate(SelectionSpec(tag_id=t), frozenset(m), True) for t, m in by_tag.items()]
     for f, members in by_filter.items():
@@ -507,6 +520,7 @@ def _candidates(state: _Workspace) -> list[Candidate]:
                     out.append(Candidate(SelectionSpec(tag_id=t, filter=f), both, False))
     big_domains = sorted(domains.items(), key=lambda kv: -len(kv[1]))[:20]
     out += [Candidate(SelectionSpec(search=d), frozenset(m), False) for d, m in big_domains]
+    out += [Candidate(SelectionSpec(search=n), frozenset(m), False) for n, m in parts.items()]
     return out
 
 

@@ -25,7 +25,6 @@ from ._errors import (
     ConfirmationRequired,
     ConflictError,
     JobTimeoutError,
-    NotFoundError,
     PlanStaleError,
     RequestValidationError,
     UncertainSubmitError,
@@ -34,7 +33,15 @@ from ._warmup import Action, WarmupRequest
 from .client import AsyncInstantly, Instantly, resolve_async, run_blocking
 from .journal import Journal
 from .models import Job, WarmupStatus
-from .plan import SMALL_TARGET, Plan, PlannedRequest, aplan, from_record, to_record
+from .plan import (
+    SMALL_TARGET,
+    Plan,
+    PlannedRequest,
+    _find_account,
+    aplan,
+    from_record,
+    to_record,
+)
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -157,6 +164,10 @@ class _Run:
         self.total = len(plan.planned)
         self.jobs: dict[int, Job] = {}
         self.durations = _Durations()
+        self.sent_at: float | None = None  # when the job being waited for was submitted
+        # The newest warmup job before this plan first sent anything (journalled, "fence").
+        self.fence: str | None = None
+        self.fenced = False
         self.ended = ""  # why the run stopped early, if it did
 
     def emit(
@@ -168,7 +179,10 @@ class _Run:
     async def run(self) -> pd.DataFrame:
         replay = _Replay(self.journal, self.plan)
         if replay.results is not None:
+            if not replay.done:  # a crash between "results" and "done": finish the journal
+                self.journal.append("done")
             return _frame(replay.results, self.plan)
+        self.fence, self.fenced = replay.fence, replay.fenced
         self.emit("started", message=f"{self.total} job(s)")
         for i, planned in enumerate(self.plan.planned):
             if i in replay.finished:
@@ -191,22 +205,34 @@ class _Run:
             if not await self._wait(i, planned, job_id):
                 break
         self.emit("verifying", message="re-reading accounts")
-        after = await self._read_after()
-        rows = _results(self.plan, self.jobs, after, self.ended)
-        complete = not self.ended
-        self.journal.append("results", rows=rows, complete=complete)
-        if complete:
+        frame = await self._verify()
+        if not self.ended:
             self.journal.append("done")
         self.emit("finished", message=self.ended or "done")
+        return frame
+
+    async def _verify(self) -> pd.DataFrame:
+        """Re-read the planned accounts; journal and return one verified row per email."""
+        after = await self._read_after()
+        rows = _results(self.plan, self.jobs, after, self.ended)
+        self.journal.append("results", rows=rows, complete=not self.ended)
         return _frame(rows, self.plan)
 
     async def _submit(self, i: int, request: WarmupRequest) -> str:
+        if not self.fenced:
+            await self._take_fence()
         clock = self.client.clock
         deadline = clock.now() + self.lock_timeout
         attempt = 0
+        planned, again = self.plan.planned[i], False
         while True:
+            if again and planned.spec is not None:
+                # A lock can be waited out for minutes: the selection must still be the preview.
+                await self._still_fresh(i, planned)
+            again = True
             self.emit("submitting", i)
             self.journal.append("sending", request=i, body=request.body(), sent_at=clock.now())
+            self.sent_at = clock.now()
             try:
                 job = await self.client.submit_warmup(request)
             except ConflictError as exc:
@@ -231,6 +257,18 @@ class _Run:
             self.emit("submitted", i, message=job_id)
             return job_id
 
+    async def _take_fence(self) -> None:
+        """Note the newest warmup job before the plan's first submit, once, in the journal.
+
+        A lost submit is then never matched to an older job with the same body (the same plan
+        run and undone minutes ago): only jobs listed before the fence can be this plan's.
+        """
+        newest_first = self.client.list_jobs(type="update-warmup-accounts", limit=1)
+        async with aclosing(newest_first) as jobs:
+            newest = await anext(jobs, None)
+        self.fence, self.fenced = (newest.id if newest is not None else None), True
+        self.journal.append("fence", job_id=self.fence)
+
     async def _reconcile(self, request: WarmupRequest, sending: Mapping[str, Any]) -> str | None:
         """The job a lost submit created, if any: a recent warmup job echoing the same body."""
         since = float(sending.get("sent_at") or sending.get("at") or 0) - RECONCILE_WINDOW
@@ -238,6 +276,8 @@ class _Run:
         for attempt in range(RECONCILE_TRIES):
             async with aclosing(self.client.list_jobs(type="update-warmup-accounts")) as jobs:
                 async for job in jobs:
+                    if self.fenced and job.id == self.fence:
+                        break  # it and every job listed after it predate this plan
                     created = _epoch(job.created_at)
                     if created is not None and created < since:
                         break
@@ -253,11 +293,17 @@ class _Run:
         listed = [a async for a in self.client.list_accounts(**planned.spec.list_params())]
         now = {str(a["email"]).lower(): a for a in listed}
         problems = []
-        added, gone = set(now) - planned.members, planned.members - set(now)
+        # Selections may overlap (_cover.py): accounts an earlier job of this plan processed may
+        # have left or joined a selection that depends on warmup state. That is the plan working.
+        earlier = {a.lower() for p in self.plan.planned[:i] for a in p.accounts}
+        added = set(now) - planned.members - earlier
+        gone = planned.members - set(now) - earlier
         if added or gone:
             problems.append(f"{len(added)} account(s) joined and {len(gone)} left the selection")
         goal = planned.request.target_warmup_status
-        expected = set(self.plan.frame.loc[self.plan.frame["request"] == i, "email"].str.lower())
+        frame = self.plan.frame
+        changes = set(frame.loc[frame["action"] == "change", "email"].str.lower())
+        expected = changes & {a.lower() for a in planned.accounts}
         excluded = {e.lower() for e in planned.request.excluded_emails}
         drifted = [
             k for k, a in now.items()
@@ -269,16 +315,25 @@ class _Run:
             return True
         message = "The workspace changed since the plan was made: " + "; ".join(problems)
         self.journal.append("stale", request=i, message=message)
-        self.emit("stale", i, message=message)
         self.ended = "not submitted: the selection changed since the preview"
-        raise PlanStaleError(message + ". Make a new plan to see what would change now.")
+        error = PlanStaleError(message + ". Make a new plan to see what would change now.")
+        # What already ran is not lost: the error carries the verified results so far.
+        error.results = await self._verify()
+        self.emit("stale", i, message=message)
+        raise error
 
     async def _wait(self, i: int, planned: PlannedRequest, job_id: str) -> bool:
+        expected = self.durations.predict(len(planned.accounts))
+        if expected is not None and self.sent_at is not None:
+            # The job started when it was sent, not now: the submit's answer and the journal's
+            # fsync came in between, and aiming later would notice its end that much later.
+            expected = max(0.0, expected - (self.client.clock.now() - self.sent_at))
+        self.sent_at = None
         try:
             job = await self.client.wait_job(
                 job_id,
                 timeout=self.job_timeout,
-                expected_duration=self.durations.predict(len(planned.accounts)),
+                expected_duration=expected,
                 on_update=lambda j: self.emit("progress", i, j),
                 raise_on_failure=False,
             )
@@ -299,27 +354,58 @@ class _Run:
         return True
 
     async def _read_after(self) -> dict[str, int | None]:
+        """Each planned account's warmup status now (None: no longer in the workspace)."""
         frame = self.plan.frame
-        keys = [e.lower() for e in frame.loc[frame["action"] != "not_found", "email"]]
-        if not keys:
-            return {}
-        if len(keys) <= SMALL_TARGET:
-            after: dict[str, int | None] = {}
-            for email in frame.loc[frame["action"] != "not_found", "email"]:
-                try:
-                    account = await self.client.get_account(email)
-                except NotFoundError:
-                    after[email.lower()] = None
-                    continue
-                after[email.lower()] = account.get("warmup_status")
-            return after
-        wanted = set(keys)
-        found = {
-            str(a["email"]).lower(): a.get("warmup_status")
-            async for a in self.client.list_accounts()
-            if str(a["email"]).lower() in wanted
-        }
-        return {k: found.get(k) for k in keys}
+        present = frame.loc[frame["action"] != "not_found"]
+        spelled = {str(e).lower(): str(e) for e in present["email"]}
+        after: dict[str, int | None] = {}
+        if len(spelled) > SMALL_TARGET:
+            before = dict(zip(present["email"].str.lower(), present["before"], strict=True))
+            await self._list_after(after, before)
+        left = [email for key, email in spelled.items() if key not in after]
+        if len(left) > SMALL_TARGET:
+            await self._collect(after, set(spelled))
+            left = []
+        for email in left:
+            # As when planning: a 404 is double-checked with a search before "no longer there".
+            account = await _find_account(self.client, email)
+            after[email.lower()] = account.get("warmup_status") if account is not None else None
+        return {key: after.get(key) for key in spelled}
+
+    async def _list_after(self, after: dict[str, int | None], before: Mapping[str, Any]) -> None:
+        """List accounts by warmup state: the plan's goal first, then where the others were.
+
+        The goal state holds most targets now and is a fraction of the workspace, so this reads
+        far fewer pages than listing everything; the three states together list every account.
+        Each account keeps the status it is listed with, so a filter meaning something else than
+        §3.1 guesses costs pages, never correctness.
+        """
+        goal = 0 if self.plan.action == "disable" else 1
+        for state in (goal, -1, 1 - goal):
+            missing = set(before) - set(after)
+            if len(missing) <= SMALL_TARGET:
+                return
+            if state != goal and not any(_state(before[k]) == state for k in missing):
+                continue
+            await self._collect(after, missing, filter=_STATE_FILTERS[state])
+
+    async def _collect(self, after: dict[str, int | None], wanted: set[str], **query: Any) -> None:
+        async with aclosing(self.client.list_accounts(**query)) as listing:
+            async for account in listing:
+                key = str(account["email"]).lower()
+                if key in wanted and key not in after:
+                    after[key] = account.get("warmup_status")
+
+
+# §3.1: the account filters that partition the workspace by warmup status (0, 1, negative).
+_STATE_FILTERS = {0: "ACC_FILTER_W_PAUSED", 1: "ACC_FILTER_W_ACTIVE", -1: "ACC_FILTER_W_ERROR"}
+
+
+def _state(code: Any) -> int | None:
+    """The ``_STATE_FILTERS`` key of a warmup status (-1 for every error code)."""
+    if code is None or code is pd.NA:
+        return None
+    return -1 if int(code) < 0 else int(code)
 
 
 class _Replay:
@@ -338,6 +424,9 @@ class _Replay:
         self.submitted: dict[int, str] = {}
         self.finished: dict[int, Job] = {}
         self.results: list[dict[str, Any]] | None = None
+        self.done = False
+        self.fence: str | None = None
+        self.fenced = False
         for r in records:
             kind, i = r["kind"], int(r.get("request", -1))
             if kind == "sending":
@@ -352,6 +441,10 @@ class _Replay:
                 self.finished[i] = _job_from_record(r)
             elif kind == "results" and r.get("complete"):
                 self.results = r["rows"]
+            elif kind == "done":
+                self.done = True
+            elif kind == "fence" and not self.fenced:
+                self.fence, self.fenced = r.get("job_id"), True
 
 
 def _job_from_record(r: Mapping[str, Any]) -> Job:
@@ -484,11 +577,22 @@ async def aundo(results: pd.DataFrame, client: Instantly | AsyncInstantly | None
         raise RequestValidationError(
             f"the changed rows end in different warmup states {sorted(states)}; undo each run apart"
         )
+    # A warmup error before the run (banned, suspended: < 0) cannot be put back by any request;
+    # the opposite toggle would turn such an account's warmup on, so undo leaves it alone.
+    restorable = changed[changed["before"].isin([0, 1])]
+    lost = len(changed) - len(restorable)
+    if restorable.empty:
+        raise RequestValidationError(
+            f"nothing to undo: the {lost} changed account(s) had warmup errors before the run, "
+            "and no request can put an error state back"
+        )
     action: Action = "enable" if states == {0} else "disable"
-    plan = await aplan(chosen, action, list(changed["email"]))
+    plan = await aplan(chosen, action, list(restorable["email"]))
     plan.description = "undo of " + str(
         results.attrs.get("instantly_nb", {}).get("plan_id", "a run")
     )
+    if lost:
+        plan.description += f"; {lost} account(s) left alone: their warmup was in error before"
     return plan
 
 

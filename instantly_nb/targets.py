@@ -18,7 +18,7 @@ from ._errors import RequestValidationError
 from ._warmup import check_email, check_filter
 from .models import AccountFilter
 
-__all__ = ["Selection", "Target", "read_emails"]
+__all__ = ["Selection", "Target", "read_emails", "read_exclusions"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,27 @@ def read_emails(target: pd.DataFrame | pd.Series | Iterable[object] | str | Path
     (NaN, None, empty strings) and malformed addresses raise ``RequestValidationError`` listing
     every offending row.
     """
+    emails = _read_emails(target)
+    if not emails:
+        raise RequestValidationError("the target holds no emails")
+    return emails
+
+
+def read_exclusions(
+    exclude: pd.DataFrame | pd.Series | Iterable[object] | str | Path,
+) -> set[str]:
+    """The emails to leave alone, lower-cased, read like ``read_emails``; none at all is fine.
+
+    Its errors start with ``exclude:``, so a bad row is not looked for in the target.
+    """
+    try:
+        return {e.lower() for e in _read_emails(exclude)}
+    except RequestValidationError as exc:
+        headline = str(exc).splitlines()[0]
+        raise RequestValidationError(f"exclude: {headline}", exc.problems) from None
+
+
+def _read_emails(target: object) -> list[str]:
     values, where = _raw_values(target)
     emails: list[str] = []
     seen: set[str] = set()
@@ -121,8 +142,6 @@ def read_emails(target: pd.DataFrame | pd.Series | Iterable[object] | str | Path
             emails.append(text)
     if problems:
         raise RequestValidationError(f"{len(problems)} unusable email value(s)", problems)
-    if not emails:
-        raise RequestValidationError("the target holds no emails")
     return emails
 
 
@@ -166,7 +185,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
             " (to target one email, pass a list: ['" + str(path) + "'])" if "@" in str(path) else ""
         )
         raise RequestValidationError(f"no such CSV file: {path}{hint}")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        raise RequestValidationError(f"the CSV file {path} is empty: no emails") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        why = " ".join(str(exc).split())[:200]
+        raise RequestValidationError(f"cannot read {path} as CSV: {why}") from None
     if _email_column(frame) is None and len(frame.columns) == 1 and "@" in str(frame.columns[0]):
         # A bare list of emails without a header: the first address became the header.
         frame = pd.read_csv(path, dtype=str, header=None, names=["email"], na_values=[""])

@@ -164,10 +164,17 @@ class WarmupJob:
         return math.floor(elapsed / self.per + 1e-9)
 
     def done_by(self, now: float) -> int:
-        """How many targets are handled at ``now``."""
+        """How many targets are handled at ``now``: those whose ``item_time`` has come."""
         done = min(self._count(now - self.start), self.stop)
         if self.pause and done >= self.at_index:
             done = max(self.at_index, min(self._count(now - self.start - self.pause), self.stop))
+        # At epoch-sized times the division above can land one target off the instant
+        # item_time() gives, from which the status is decided: a job would say "failed" or
+        # "success" with a target still to apply. Settle on item_time().
+        while done < self.stop and self.item_time(done) <= now:
+            done += 1
+        while done > 0 and self.item_time(done - 1) > now:
+            done -= 1
         return done
 
     def item_time(self, index: int) -> float:
