@@ -36,13 +36,18 @@ class RateLimit:
 
 
 class RateBudget:
-    """Sliding-window admission. ``reserve(now)`` returns 0 and records the request, or the wait."""
+    """Sliding-window admission. ``reserve(now)`` returns 0 and records the request, or the wait.
 
-    def __init__(self, limit: RateLimit | None = None) -> None:
+    ``margin`` lengthens each window by that fraction: a client leaves room for the jitter
+    between sending a request and the server counting it; a server (the emulator) uses none.
+    """
+
+    def __init__(self, limit: RateLimit | None = None, *, margin: float = 0.0) -> None:
         self.limit = limit or RateLimit()
+        stretch = 1.0 + margin
         self._windows = (
-            (1.0 + _EPSILON, deque[float](maxlen=self.limit.per_second)),
-            (60.0 + _EPSILON, deque[float](maxlen=self.limit.per_minute)),
+            (stretch + _EPSILON, deque[float](maxlen=self.limit.per_second)),
+            (60.0 * stretch + _EPSILON, deque[float](maxlen=self.limit.per_minute)),
         )
 
     def reserve(self, now: float) -> float:

@@ -117,7 +117,7 @@ def _settings(
         max_retries=max_retries,
         transport=transport,
         clock=clock or SystemClock(),
-        budget=RateBudget(rate),
+        budget=RateBudget(rate, margin=C.BUDGET_MARGIN),
         name=name or (urlsplit(url).hostname or url),
     )
 
@@ -211,11 +211,8 @@ class AsyncInstantly:
 
     async def _acquire(self) -> None:
         clock, budget = self._settings.clock, self._settings.budget
-        # The budget counts on a clock slowed by BUDGET_MARGIN, so each window it enforces is
-        # that much longer in real time: a margin for the delivery jitter the server sees.
-        slow = 1.0 + C.BUDGET_MARGIN
-        while (wait := budget.reserve(clock.now() / slow)) > 0:
-            await clock.sleep(wait * slow)
+        while (wait := budget.reserve(clock.now())) > 0:
+            await clock.sleep(wait)
 
     async def request(
         self,

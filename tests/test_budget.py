@@ -49,3 +49,11 @@ def test_limits_must_make_sense() -> None:
     with pytest.raises(ConfigurationError):
         RateLimit(per_second=200, per_minute=100)
     assert RateLimit().per_second < 100 and RateLimit().per_minute < 6000
+
+
+def test_a_margin_lengthens_every_window() -> None:
+    plain = RateBudget(RateLimit(per_second=1, per_minute=10))
+    wide = RateBudget(RateLimit(per_second=1, per_minute=10), margin=0.5)
+    assert plain.reserve(0.0) == wide.reserve(0.0) == 0
+    assert plain.reserve(1.01) == 0
+    assert wide.reserve(1.01) == pytest.approx(0.491)

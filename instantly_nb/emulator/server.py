@@ -35,7 +35,9 @@ def bind(host: str, port: int, *, allow_remote: bool = False) -> socket.socket:
             "(127.0.0.1, ::1, localhost); pass allow_remote=True (--allow-remote) to expose it"
         )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio turns Nagle's algorithm off only for sockets it knows are
+    # TCP, and with it on every small answer waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
