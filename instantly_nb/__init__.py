@@ -36,13 +36,15 @@ from ._errors import (
     UncertainSubmitError,
 )
 from ._warmup import WarmupRequest
-from .client import AsyncInstantly, Instantly
+from .client import AsyncInstantly
 from .frames import aread_accounts, read_accounts, read_jobs, read_tags
 from .journal import Journal
 from .models import AccountFilter, AccountStatus, Job, JobStatus, Provider, WarmupStatus
 from .plan import Plan, PlanSummary, aplan, plan_disable, plan_enable
-from .run import RunEvent, aresume, aundo, resume, undo
+from .run import RunEvent
+from .sync_client import Instantly
 from .targets import Selection, read_emails
+from .undo import aresume, aundo, resume, undo
 
 __all__ = [
     "APIStatusError",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ._clock import Clock
-from .client import Instantly
 from .emulator import Emulator, JobTiming
+from .sync_client import Instantly
 
 __all__ = ["DemoInstantly", "demo"]
 

@@ -14,8 +14,9 @@ from typing import Any
 import pandas as pd
 
 from ._errors import RequestValidationError
-from .client import AsyncInstantly, Instantly, resolve_async, run_blocking
+from .client import AsyncInstantly
 from .models import AccountStatus, Job, Provider, WarmupStatus
+from .sync_client import Instantly, resolve_async, run_blocking
 from .targets import _filter_from
 
 __all__ = [

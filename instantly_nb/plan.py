@@ -20,13 +20,15 @@ from typing import Any
 import pandas as pd
 
 from . import _constants as C
+from ._candidates import candidates
 from ._cover import Candidate, Cover, SelectionSpec, choose_cover, chunk_count
 from ._errors import NotFoundError, RequestValidationError
 from ._warmup import Action, WarmupRequest
-from .client import AsyncInstantly, Instantly, resolve_async, run_blocking
+from .client import AsyncInstantly
 from .frames import resolve_tag
-from .models import AccountFilter, AccountStatus, WarmupStatus
+from .models import AccountStatus, WarmupStatus
 from .plan_view import plan_html, plan_text
+from .sync_client import Instantly, resolve_async, run_blocking
 from .targets import Selection, Target, read_emails, read_exclusions
 
 __all__ = [
@@ -339,8 +341,9 @@ async def _plan_emails(
     now = aclient.clock.now()
     rows = [_row(e, state.accounts.get(e.lower()), goal, excluded, now) for e in emails]
     change = [r["key"] for r in rows if r["action"] == "change"]
-    candidates = _candidates(state) if state.complete and chunk_count(len(change)) > 1 else []
-    cover = await _verified_cover(aclient, change, candidates, state, goal)
+    worth_it = state.complete and chunk_count(len(change)) > 1
+    pool = candidates(state.accounts) if worth_it else []
+    cover = await _verified_cover(aclient, change, pool, state, goal)
     planned = _requests(action, cover, state.accounts)
     touches_all = state.complete and len(change) == len(state.accounts) > 0
     return _finish(client, action, rows, planned, confirm_above, touches_all, "emails")
@@ -372,7 +375,9 @@ async def _plan_selection(
             listing = aclient.list_accounts(include_tags=True)
             state = _Workspace({str(a["email"]).lower(): a async for a in listing}, True)
             state.accounts.update(found)
-        cover = await _verified_cover(aclient, change, [own, *_candidates(state)], state, goal)
+        cover = await _verified_cover(
+            aclient, change, [own, *candidates(state.accounts)], state, goal
+        )
         found = state.accounts
     planned = _requests(action, cover, found)
     touches_all = spec.everything and len(change) > 0
@@ -481,62 +486,6 @@ def _would_change(accounts: Mapping[str, Mapping[str, Any]], goal: int) -> Any:
         return account is not None and account.get("warmup_status") != goal
 
     return would_change
-
-
-def _candidates(state: _Workspace) -> list[Candidate]:
-    """Selections worth considering, with member sets estimated from the listing.
-
-    Tag membership comes straight from the listing (``include_tags``), so it is exact. The
-    meaning of ``ACC_FILTER_*`` and ``search`` is inferred (REFERENCE.md §3.1 [GUESS]): those
-    candidates are marked unverified and the planner lists them server-side before use.
-    """
-    accounts = state.accounts
-    everyone = frozenset(accounts)
-    by_tag: dict[str, set[str]] = {}
-    for key, account in accounts.items():
-        for tag in account.get("tags") or []:
-            by_tag.setdefault(str(tag.get("id")), set()).add(key)
-    by_filter = {
-        f: frozenset(k for k, a in accounts.items() if _guess(f.value, a)) for f in _FILTERS
-    }
-    domains: dict[str, set[str]] = {}
-    parts: dict[str, set[str]] = {}
-    for key in accounts:
-        domain = key.rsplit("@", 1)[-1]
-        domains.setdefault(domain, set()).add(key)
-        # Wide searches that split the workspace into a few overlapping parts: a top-level
-        # domain, or one character. "All but 150" needs such parts, as one request excludes at
-        # most 100 (§5.3); which accounts a search selects is checked server-side before use.
-        for needle in {"." + domain.rsplit(".", 1)[-1], *key.replace("@", "")}:
-            parts.setdefault(needle, set()).add(key)
-    out = [Candidate(SelectionSpec(), everyone, verified=True)]
-    out += [Candidate(SelectionSpec(tag_id=t), frozenset(m), True) for t, m in by_tag.items()]
-    for f, members in by_filter.items():
-        if members:
-            out.append(Candidate(SelectionSpec(filter=f), members, verified=False))
-            for t, tagged in by_tag.items():
-                both = members & tagged
-                if both:
-                    out.append(Candidate(SelectionSpec(tag_id=t, filter=f), both, False))
-    big_domains = sorted(domains.items(), key=lambda kv: -len(kv[1]))[:20]
-    out += [Candidate(SelectionSpec(search=d), frozenset(m), False) for d, m in big_domains]
-    out += [Candidate(SelectionSpec(search=n), frozenset(m), False) for n, m in parts.items()]
-    return out
-
-
-_FILTERS = (AccountFilter.W_ACTIVE, AccountFilter.W_PAUSED, AccountFilter.W_ERROR,
-            AccountFilter.PAUSED, AccountFilter.ERROR)  # fmt: skip
-
-
-def _guess(value: str, account: Mapping[str, Any]) -> bool:
-    warmup, status = account.get("warmup_status"), account.get("status")
-    return {
-        "ACC_FILTER_W_ACTIVE": warmup == 1,
-        "ACC_FILTER_W_PAUSED": warmup == 0,
-        "ACC_FILTER_W_ERROR": isinstance(warmup, int) and warmup < 0,
-        "ACC_FILTER_PAUSED": status == 2,
-        "ACC_FILTER_ERROR": isinstance(status, int) and status < 0,
-    }.get(value, False)
 
 
 def _requests(

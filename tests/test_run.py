@@ -16,8 +16,9 @@ from instantly_nb._demo import DemoInstantly
 from instantly_nb.frames import read_accounts
 from instantly_nb.journal import Journal
 from instantly_nb.plan import plan_disable
-from instantly_nb.run import OUTCOMES, RESULT_COLUMNS, RunEvent, resume, undo
+from instantly_nb.run import OUTCOMES, RESULT_COLUMNS, RunEvent
 from instantly_nb.targets import Selection
+from instantly_nb.undo import resume, undo
 
 
 def _active(client: DemoInstantly, n: int, seed: int = 1) -> list[str]:

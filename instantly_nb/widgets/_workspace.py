@@ -15,7 +15,8 @@ import ipywidgets as w
 
 from .._demo import DemoInstantly
 from .._errors import RequestValidationError
-from ..client import AsyncInstantly, Instantly
+from ..client import AsyncInstantly
+from ..sync_client import Instantly
 
 __all__ = ["KEY_NOTE", "KeyBox", "workspace_html"]
 

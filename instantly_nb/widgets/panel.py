@@ -18,11 +18,12 @@ import pandas as pd
 
 from .._demo import demo
 from .._errors import RequestValidationError
-from ..client import AsyncInstantly, Instantly, resolve_async
+from ..client import AsyncInstantly
 from ..frames import aread_accounts, aread_tags
 from ..journal import Journal
 from ..plan import Plan, aplan
-from ..run import aundo
+from ..sync_client import Instantly, resolve_async
+from ..undo import aundo
 from ._gate import CONFIRM_ABOVE, confirm_count, may_submit, submit_label
 from ._report import guarded, with_full_text
 from ._steps import Steps

@@ -16,9 +16,10 @@ from typing import Any
 import ipywidgets as w
 
 from .._errors import JobTimeoutError
-from ..client import AsyncInstantly, Instantly, resolve_async
+from ..client import AsyncInstantly
 from ..models import Job
 from ..run import RunEvent
+from ..sync_client import Instantly, resolve_async
 from ._job_row import BAR_STYLES, COLOURS, JobRow
 from ._progress_model import JobState, RunProgress
 from ._report import guarded, show_error, spawn, with_full_text

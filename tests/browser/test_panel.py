@@ -59,10 +59,13 @@ def test_disable_then_undo_with_clicks_in_jupyterlab(page: Page, lab_server: Ser
     expect(notebook.get_by_text("Choose the accounts, then Preview.")).to_be_visible()
     expect(notebook.get_by_text("Workspace:")).to_contain_text("Demo workspace")
 
-    select_option(notebook, "Filter", "Warmup has errors")
+    # Warmup active: every change can be undone exactly (an error state cannot be put back),
+    # and the plan is large enough that Submit asks for the count to be typed.
+    select_option(notebook, "Filter", "Warmup active")
     button(notebook, "Preview").click()
     preview = notebook.locator(".instantly-nb-preview")
-    expect(preview).to_contain_text("Disable warmup: accounts: warmup has errors")
+    expect(preview).to_contain_text("Disable warmup: accounts: warmup active")
+    expect(preview).to_contain_text("below to confirm")
     changing = int(re.findall(r"Accounts that change \((\d+)\)", preview.inner_text())[0])
     assert changing > 0
     _submit(notebook)

@@ -30,11 +30,12 @@ from instantly_nb import (
     Selection,
     VirtualClock,
 )
-from instantly_nb.client import run_blocking
 from instantly_nb.emulator import Emulator, JobTiming
 from instantly_nb.frames import read_accounts
 from instantly_nb.plan import Plan, plan_disable, plan_enable
-from instantly_nb.run import RunEvent, execute, resume, undo
+from instantly_nb.run import RunEvent, execute
+from instantly_nb.sync_client import run_blocking
+from instantly_nb.undo import resume, undo
 
 # Imported here, not inside an example: importing IPython (through ipywidgets) raises the
 # recursion limit, which Hypothesis reports when it happens during a test.

@@ -14,7 +14,8 @@ from instantly_nb.emulator.jobs import JobScript, Target, WarmupJob
 from instantly_nb.frames import read_accounts
 from instantly_nb.journal import Journal
 from instantly_nb.plan import plan_disable
-from instantly_nb.run import RunEvent, resume, undo
+from instantly_nb.run import RunEvent
+from instantly_nb.undo import resume, undo
 
 
 def warmup_jobs(client: DemoInstantly) -> list[dict[str, object]]:

@@ -51,7 +51,7 @@ from hypothesis import event, example, given, target
 
 from instantly_nb import PlanStaleError
 from instantly_nb.journal import Journal
-from instantly_nb.run import resume
+from instantly_nb.undo import resume
 
 
 def describe(scenario: Scenario, world: World, plan: Any, results: pd.DataFrame) -> None:

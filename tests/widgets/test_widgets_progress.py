@@ -11,10 +11,10 @@ from helpers import warmup_jobs, workspace
 from widget_helpers import job, one_job_run
 
 from instantly_nb import VirtualClock, demo
-from instantly_nb.client import resolve_async
 from instantly_nb.frames import read_accounts
 from instantly_nb.plan import plan_disable
 from instantly_nb.run import RunEvent
+from instantly_nb.sync_client import resolve_async
 from instantly_nb.widgets import JobProgress
 from instantly_nb.widgets._metrics import MessageCounter
 from instantly_nb.widgets.progress import STOP_NOTE
