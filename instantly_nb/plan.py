@@ -177,12 +177,19 @@ class Plan:
         journal: Any = None,
         on_update: Any = None,
         stop: Any = None,
+        progress: bool = True,
     ) -> pd.DataFrame:
-        """Submit, wait, verify; one result row per targeted email. See ``run.execute``."""
+        """Submit, wait, verify; one result row per targeted email. See ``run.execute``.
+
+        Without ``on_update``, progress is shown as one live line (``progress=False``: quiet).
+        """
         from .run import execute
+        from .run_progress import TextProgress
 
         if not isinstance(self.client, Instantly):
             raise TypeError("this plan's client is async: use `await plan.aexecute(...)`")
+        if on_update is None and progress:
+            on_update = TextProgress(f"{self.action} warmup")
         return run_blocking(
             self.client,
             execute(self, confirm=confirm, journal=journal, on_update=on_update, stop=stop),

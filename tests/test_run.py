@@ -273,3 +273,40 @@ def test_results_and_journal_export_for_audit(tmp_path: Any) -> None:
         exported["kind"]
     )
     assert client.emulator.api_key not in path.read_text()
+
+
+def test_execute_shows_live_progress_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    client = workspace()
+    plan_disable(client, _active(client, 150)).execute()
+    lines = capsys.readouterr().err.splitlines()
+    # A terminal gets milestones only: the start, each finished job, the end.
+    assert lines[0].startswith("disable warmup: job 1/2")
+    assert sum("success 100%" in line for line in lines) == 2
+    assert "2/2 job(s) done" in lines[-1]
+    assert "150 account(s) processed" in lines[-1]
+    plan_disable(client, _active(client, 10, seed=2)).execute(progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_text_progress_throttles_all_but_milestones() -> None:
+    from instantly_nb.models import Job
+    from instantly_nb.run_progress import TextProgress
+
+    shown: list[str] = []
+    progress = TextProgress("disable warmup", show=shown.append, interval=60)
+    job = Job.from_api({"id": "j", "status": "in-progress", "progress": 10,
+                        "data": {"total_to_process": 100}})  # fmt: skip
+    progress(RunEvent("started", 1))
+    for _ in range(50):
+        progress(RunEvent("progress", 1, 0, job))
+    done = Job.from_api({"id": "j", "status": "success", "progress": 100,
+                         "data": {"total_to_process": 100}})  # fmt: skip
+    progress(RunEvent("job_done", 1, 0, done, done=1))
+    progress(RunEvent("finished", 1, done=1, message="done"))
+    assert len(shown) == 3  # started, job_done, finished: the 50 polls fell in one interval
+    assert "success 100%" in shown[1]
+    assert "100 account(s) processed" in shown[-1]
+    eager: list[str] = []
+    unthrottled = TextProgress("disable warmup", show=eager.append, interval=0)
+    unthrottled(RunEvent("progress", 1, 0, job))
+    assert eager == ["disable warmup: job 1/1 · in progress 10% · 10 account(s) processed · 0s"]

@@ -1,0 +1,124 @@
+"""Live progress without widgets: what ``plan.execute()`` shows when nobody passes ``on_update``.
+
+In a notebook (any kernel: JupyterLab, papermill, Voila) it is one line that updates in place,
+redrawn at most twice a second. On a terminal it prints a line per finished job to stderr, so
+logs stay readable. The panel's ``JobProgress`` is the rich version of the same events.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .run import RunEvent
+
+__all__ = ["TextProgress"]
+
+# Kinds that are always drawn, whatever the throttle says: the reader must not miss them.
+_MILESTONES = frozenset({"started", "waiting_lock", "job_done", "finished", "stopped", "stale"})
+
+
+class TextProgress:
+    """An ``on_update`` listener that draws a run as one line of text.
+
+    Parameters
+    ----------
+    title : str
+        What the run does, e.g. ``"disable warmup"``.
+    show : callable, optional
+        Where each line goes; by default a display that updates in place in a notebook, or
+        stderr on a terminal (milestones only).
+    interval : float
+        Least time between two redraws of a non-milestone event.
+    """
+
+    def __init__(
+        self, title: str, show: Callable[[str], None] | None = None, interval: float = 0.5
+    ) -> None:
+        self.title = title
+        self.interval = interval
+        self.lines: list[str] = []  # what was drawn, for tests and for the record
+        self._show, self._milestones_only = (show, False) if show else _default_sink()
+        self._started = time.monotonic()
+        self._last = float("-inf")
+        self._processed: dict[int, int] = {}
+
+    def __call__(self, event: RunEvent) -> None:
+        job = event.job
+        if job is not None and event.request is not None:
+            done = len(job.processed_emails) or int(
+                (job.total_to_process or 0) * job.progress / 100
+            )
+            self._processed[event.request] = done
+        milestone = event.kind in _MILESTONES
+        if self._milestones_only and not milestone:
+            return
+        now = time.monotonic()
+        if not milestone and now - self._last < self.interval:
+            return
+        self._last = now
+        line = self._line(event)
+        self.lines.append(line)
+        self._show(line)
+
+    def _line(self, event: RunEvent) -> str:
+        elapsed = time.monotonic() - self._started
+        jobs = f"job {min(event.done + 1, event.requests)}/{event.requests}"
+        if event.kind in ("finished", "stopped", "stale"):
+            jobs = f"{event.done}/{event.requests} job(s) done"
+        parts = [f"{self.title}: {jobs}"]
+        if event.job is not None and event.kind in ("progress", "job_done", "submitted"):
+            parts.append(f"{event.job.status.label.lower()} {event.job.progress:.0f}%")
+        processed = sum(self._processed.values())
+        if processed:
+            parts.append(f"{processed} account(s) processed")
+        if event.message and event.kind != "submitted":
+            parts.append(event.message)
+        parts.append(f"{elapsed:.0f}s")
+        return " · ".join(parts)
+
+
+class _Line:
+    """Text that shows as itself (no quotes) in a notebook."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<code>{html.escape(self.text)}</code>"
+
+
+def _default_sink() -> tuple[Callable[[str], None], bool]:
+    shell: Any = sys.modules.get("IPython") and _kernel_shell()
+    if shell:
+        from IPython.display import display
+
+        handle: Any = None
+
+        def show(text: str) -> None:
+            nonlocal handle
+            if handle is None:
+                handle = display(_Line(text), display_id=True)  # type: ignore[no-untyped-call]
+            else:
+                handle.update(_Line(text))
+
+        return show, False
+
+    def print_line(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    return print_line, True
+
+
+def _kernel_shell() -> Any:
+    from IPython.core.getipython import get_ipython
+
+    shell = get_ipython()  # type: ignore[no-untyped-call]
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
