@@ -43,6 +43,7 @@ __all__ = [
     "check_base_url",
     "classify_exception",
     "error_from_response",
+    "is_loopback",
     "next_cursor",
     "next_poll_delay",
     "parse_retry_after",
@@ -78,7 +79,7 @@ def check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigurationError(
             f"Refusing plain http:// to {parts.hostname}: the API key would travel unencrypted. "
             "Use https://, or http://127.0.0.1 for a local emulator."
@@ -88,7 +89,8 @@ def check_base_url(base_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (plain http and the emulator are allowed there)."""
     if host == "localhost":
         return True
     try:

@@ -53,7 +53,7 @@ from ._errors import (
 from ._warmup import Action, WarmupRequest, check_filter
 from .models import AccountFilter, Job
 
-__all__ = ["AsyncInstantly", "JobCallback"]
+__all__ = ["AsyncInstantly", "ClientIdentity", "JobCallback"]
 
 log = logging.getLogger("instantly_nb")
 # A library logs; the application decides where to. Without this, Python's last-resort handler
@@ -116,7 +116,32 @@ def _settings(
     )
 
 
-class AsyncInstantly:
+class ClientIdentity:
+    """What both clients say about themselves: where they point, never the key."""
+
+    _settings: _Settings
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def name(self) -> str:
+        return self._settings.name
+
+    @property
+    def clock(self) -> Clock:
+        return self._settings.clock
+
+    @property
+    def rate(self) -> RateLimit:
+        return self._settings.budget.limit
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r})"
+
+
+class AsyncInstantly(ClientIdentity):
     """Async client for the parts of Instantly API v2 that bulk warmup work needs.
 
     Parameters
@@ -167,27 +192,6 @@ class AsyncInstantly:
     def _init(self, settings: _Settings) -> None:
         self._settings = settings
         self._http: httpx.AsyncClient | None = None
-
-    # --- identity ----------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.base_url
-
-    @property
-    def name(self) -> str:
-        return self._settings.name
-
-    @property
-    def clock(self) -> Clock:
-        return self._settings.clock
-
-    @property
-    def rate(self) -> RateLimit:
-        return self._settings.budget.limit
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r})"
 
     # --- the request loop --------------------------------------------------------------
 

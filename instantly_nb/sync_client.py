@@ -18,7 +18,7 @@ from ._budget import RateLimit
 from ._clock import Clock
 from ._errors import InstantlyError
 from ._warmup import WarmupRequest
-from .client import AsyncInstantly, JobCallback, _settings
+from .client import AsyncInstantly, ClientIdentity, JobCallback, _settings
 from .models import AccountFilter, Job
 
 __all__ = ["Instantly", "resolve_async", "run_blocking"]
@@ -26,7 +26,7 @@ __all__ = ["Instantly", "resolve_async", "run_blocking"]
 T = TypeVar("T")
 
 
-class Instantly:
+class Instantly(ClientIdentity):
     """Sync client: the same methods as ``AsyncInstantly``, blocking.
 
     Works in scripts, papermill runs and Jupyter cells alike. Parameters are those of
@@ -54,25 +54,6 @@ class Instantly:
         self._twins: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncInstantly] = (
             weakref.WeakKeyDictionary()
         )
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.base_url
-
-    @property
-    def name(self) -> str:
-        return self._settings.name
-
-    @property
-    def clock(self) -> Clock:
-        return self._settings.clock
-
-    @property
-    def rate(self) -> RateLimit:
-        return self._settings.budget.limit
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r})"
 
     # --- running the async core -----------------------------------------------------------
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from instantly_nb import VirtualClock
 from instantly_nb._demo import DemoInstantly, demo
+from instantly_nb.journal import Journal
 
 
 def workspace(accounts: int = 1200, seed: int = 7, **options: Any) -> DemoInstantly:
@@ -24,3 +26,22 @@ def warmup_jobs(client: DemoInstantly) -> list[dict[str, Any]]:
 
 def states(client: DemoInstantly) -> dict[str, int]:
     return {a["email"]: a["warmup_status"] for a in client.emulator.accounts()}
+
+
+class Crash(Exception):
+    """Stands for the kernel dying at a chosen step."""
+
+
+class CrashingJournal(Journal):
+    """A journal that raises ``Crash`` on the ``nth`` append of ``kind``, before writing it."""
+
+    def __init__(self, path: Path | str, kind: str, nth: int) -> None:
+        super().__init__(path)
+        self.kind, self.left = kind, nth
+
+    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
+        if kind == self.kind:
+            self.left -= 1
+            if self.left == 0:
+                raise Crash(kind)
+        return super().append(kind, **fields)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from helpers import posts, states, warmup_jobs, workspace
+from helpers import Crash, CrashingJournal, posts, states, warmup_jobs, workspace
 
 from instantly_nb import ConfirmationRequired, PlanStaleError
 from instantly_nb._demo import DemoInstantly
@@ -150,23 +150,6 @@ def test_a_lost_submit_answer_never_duplicates_a_job(after_processing: bool) -> 
     assert len(jobs) == 2
     bodies = [tuple(sorted(j["data"]["filters"]["emails"])) for j in jobs]
     assert len(set(bodies)) == 2
-
-
-class Crash(Exception):
-    """Stands for a kernel restart at a chosen step."""
-
-
-class CrashingJournal(Journal):
-    def __init__(self, path: Any, kind: str, nth: int) -> None:
-        super().__init__(path)
-        self.kind, self.left = kind, nth
-
-    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
-        if kind == self.kind:
-            self.left -= 1
-            if self.left == 0:
-                raise Crash(kind)
-        return super().append(kind, **fields)
 
 
 @pytest.mark.parametrize(

@@ -6,25 +6,17 @@ well-known demo key and must not become a service on a network by accident.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .._core import is_loopback
+
 if TYPE_CHECKING:
     from .emulator import Emulator
 
 __all__ = ["RunningServer", "bind", "is_loopback", "serve", "start_server", "url_for"]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int, *, allow_remote: bool = False) -> socket.socket:

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 from chaos_draws import TIMEOUT, Crash, EmailsTarget, Exclusion, Scenario, SelectionTarget
+from helpers import Crash as Crashed
+from helpers import CrashingJournal
 
 from instantly_nb import (
     Instantly,
@@ -51,23 +53,6 @@ RESTART_GAP = 61.0  # a kernel restart takes at least a minute: a new client, a 
 
 
 # --- building the world ----------------------------------------------------------------------
-
-
-class Crashed(Exception):
-    """Stands for the kernel dying at a chosen step."""
-
-
-class CrashingJournal(Journal):
-    def __init__(self, path: Path, kind: str, nth: int) -> None:
-        super().__init__(path)
-        self.kind, self.left = kind, nth
-
-    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
-        if kind == self.kind:
-            self.left -= 1
-            if self.left == 0:
-                raise Crashed(f"journal {kind}")
-        return super().append(kind, **fields)
 
 
 class Listener:
