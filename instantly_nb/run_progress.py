@@ -98,14 +98,16 @@ class _Line:
 def _default_sink() -> tuple[Callable[[str], None], bool]:
     shell: Any = sys.modules.get("IPython") and _kernel_shell()
     if shell:
-        from IPython.display import display
+        import IPython.display
 
+        # getattr: IPython's type hints differ between releases; this works with all of them.
+        display: Any = getattr(IPython.display, "display")  # noqa: B009
         handle: Any = None
 
         def show(text: str) -> None:
             nonlocal handle
             if handle is None:
-                handle = display(_Line(text), display_id=True)  # type: ignore[no-untyped-call]
+                handle = display(_Line(text), display_id=True)
             else:
                 handle.update(_Line(text))
 
@@ -118,7 +120,7 @@ def _default_sink() -> tuple[Callable[[str], None], bool]:
 
 
 def _kernel_shell() -> Any:
-    from IPython.core.getipython import get_ipython
+    import IPython
 
-    shell = get_ipython()  # type: ignore[no-untyped-call]
+    shell = getattr(IPython, "get_ipython")()  # noqa: B009 (see _default_sink)
     return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
