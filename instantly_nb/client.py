@@ -272,7 +272,8 @@ class AsyncInstantly(ClientIdentity):
             await s.clock.sleep(delay)
             attempt += 1
 
-    async def _paginate(self, path: str, params: Mapping[str, Any]) -> AsyncGenerator[Any, None]:
+    async def _pages(self, path: str, params: Mapping[str, Any]) -> AsyncGenerator[list[Any], None]:
+        """Each page's items; the next page is requested only when the caller asks for it."""
         query = {k: v for k, v in params.items() if v is not None}
         query.setdefault("limit", C.PAGE_LIMIT)
         cursor: str | None = None
@@ -281,12 +282,17 @@ class AsyncInstantly(ClientIdentity):
             page = await self.request("GET", path, params=query)
             if not isinstance(page, dict):
                 raise InstantlyError(f"GET {path}: expected a page object")
-            for item in page.get("items") or []:
-                yield item
+            yield list(page.get("items") or [])
             cursor = next_cursor(page, previous=cursor)
             if cursor is None:
                 return
             query["starting_after"] = cursor
+
+    async def _paginate(self, path: str, params: Mapping[str, Any]) -> AsyncGenerator[Any, None]:
+        async with aclosing(self._pages(path, params)) as pages:
+            async for page in pages:
+                for item in page:
+                    yield item
 
     # --- accounts and tags ----------------------------------------------------------------
 
@@ -298,6 +304,13 @@ class AsyncInstantly(ClientIdentity):
         ``sort_by``, ``sort_order``, ``limit`` (page size).
         """
         return self._paginate(f"{C.API_PREFIX}/accounts", _account_query(filters))
+
+    def list_account_pages(self, **filters: Any) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """``list_accounts`` a page at a time: one request per page, sent when it is asked for.
+
+        For callers that must know when each page was read (the runner's verification does).
+        """
+        return self._pages(f"{C.API_PREFIX}/accounts", _account_query(filters))
 
     async def get_account(self, email: str) -> dict[str, Any]:
         """One account by email (``GET /api/v2/accounts/{email}``); ``NotFoundError`` if absent."""

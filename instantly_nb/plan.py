@@ -348,6 +348,11 @@ async def _plan_emails(
     now = aclient.clock.now()
     rows = [_row(e, state.accounts.get(e.lower()), goal, excluded, now) for e in emails]
     change = [r["key"] for r in rows if r["action"] == "change"]
+    if state.complete:
+        # Chunks follow the workspace's listing order, so verification can read each page of
+        # accounts as soon as the jobs it holds have ended (run_verify.py), not all at the end.
+        listed = {key: i for i, key in enumerate(state.accounts)}
+        change.sort(key=listed.__getitem__)
     worth_it = state.complete and chunk_count(len(change)) > 1
     pool = candidates(state.accounts) if worth_it else []
     cover = await _verified_cover(aclient, change, pool, state, goal)

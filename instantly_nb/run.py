@@ -33,13 +33,8 @@ from ._warmup import WarmupRequest
 from .client import AsyncInstantly
 from .journal import Journal
 from .models import Job, WarmupStatus
-from .plan import (
-    SMALL_TARGET,
-    Plan,
-    PlannedRequest,
-    _find_account,
-    to_record,
-)
+from .plan import Plan, PlannedRequest, to_record
+from .run_verify import Verifier
 from .sync_client import Instantly, resolve_async
 
 __all__ = ["OUTCOMES", "RESULT_COLUMNS", "RunEvent", "client_of_results", "execute"]
@@ -160,6 +155,7 @@ class _Run:
         self.fence: str | None = None
         self.fenced = False
         self.ended = ""  # why the run stopped early, if it did
+        self.verifier = Verifier(plan, client)
 
     def emit(
         self, kind: str, request: int | None = None, job: Job | None = None, message: str = ""
@@ -175,10 +171,18 @@ class _Run:
             return _frame(replay.results, self.plan)
         self.fence, self.fenced = replay.fence, replay.fenced
         self.emit("started", message=f"{self.total} job(s)")
+        self.verifier.start()
+        try:
+            return await self._run_jobs(replay)
+        finally:
+            self.verifier.cancel()  # only if an error left sweeps running
+
+    async def _run_jobs(self, replay: _Replay) -> pd.DataFrame:
         for i, planned in enumerate(self.plan.planned):
             if i in replay.finished:
                 self.jobs[i] = replay.finished[i]
                 self.durations.learn(len(planned.accounts), replay.finished[i])
+                self.verifier.job_ended(i)
                 continue
             if self.stop is not None and self.stop.is_set() and i not in replay.submitted:
                 self.ended = "not submitted: the run was stopped"
@@ -204,7 +208,7 @@ class _Run:
 
     async def _verify(self) -> pd.DataFrame:
         """Re-read the planned accounts; journal and return one verified row per email."""
-        after = await self._read_after()
+        after = await self.verifier.finish()
         rows = _results(self.plan, self.jobs, after, self.ended)
         self.journal.append("results", rows=rows, complete=not self.ended)
         return _frame(rows, self.plan)
@@ -341,62 +345,9 @@ class _Run:
             created_at=job.created_at, updated_at=job.updated_at,
         )  # fmt: skip
         self.durations.learn(len(planned.accounts), job)
+        self.verifier.job_ended(i)
         self.emit("job_done", i, job)
         return True
-
-    async def _read_after(self) -> dict[str, int | None]:
-        """Each planned account's warmup status now (None: no longer in the workspace)."""
-        frame = self.plan.frame
-        present = frame.loc[frame["action"] != "not_found"]
-        spelled = {str(e).lower(): str(e) for e in present["email"]}
-        after: dict[str, int | None] = {}
-        if len(spelled) > SMALL_TARGET:
-            before = dict(zip(present["email"].str.lower(), present["before"], strict=True))
-            await self._list_after(after, before)
-        left = [email for key, email in spelled.items() if key not in after]
-        if len(left) > SMALL_TARGET:
-            await self._collect(after, set(spelled))
-            left = []
-        for email in left:
-            # As when planning: a 404 is double-checked with a search before "no longer there".
-            account = await _find_account(self.client, email)
-            after[email.lower()] = account.get("warmup_status") if account is not None else None
-        return {key: after.get(key) for key in spelled}
-
-    async def _list_after(self, after: dict[str, int | None], before: Mapping[str, Any]) -> None:
-        """List accounts by warmup state: the plan's goal first, then where the others were.
-
-        The goal state holds most targets now and is a fraction of the workspace, so this reads
-        far fewer pages than listing everything; the three states together list every account.
-        Each account keeps the status it is listed with, so a filter meaning something else than
-        §3.1 guesses costs pages, never correctness.
-        """
-        goal = 0 if self.plan.action == "disable" else 1
-        for state in (goal, -1, 1 - goal):
-            missing = set(before) - set(after)
-            if len(missing) <= SMALL_TARGET:
-                return
-            if state != goal and not any(_state(before[k]) == state for k in missing):
-                continue
-            await self._collect(after, missing, filter=_STATE_FILTERS[state])
-
-    async def _collect(self, after: dict[str, int | None], wanted: set[str], **query: Any) -> None:
-        async with aclosing(self.client.list_accounts(**query)) as listing:
-            async for account in listing:
-                key = str(account["email"]).lower()
-                if key in wanted and key not in after:
-                    after[key] = account.get("warmup_status")
-
-
-# §3.1: the account filters that partition the workspace by warmup status (0, 1, negative).
-_STATE_FILTERS = {0: "ACC_FILTER_W_PAUSED", 1: "ACC_FILTER_W_ACTIVE", -1: "ACC_FILTER_W_ERROR"}
-
-
-def _state(code: Any) -> int | None:
-    """The ``_STATE_FILTERS`` key of a warmup status (-1 for every error code)."""
-    if code is None or code is pd.NA:
-        return None
-    return -1 if int(code) < 0 else int(code)
 
 
 class _Replay:

@@ -113,6 +113,9 @@ class Instantly(ClientIdentity):
     def list_accounts(self, **filters: Any) -> Iterator[dict[str, Any]]:
         return self._iterate(self._async.list_accounts(**filters))
 
+    def list_account_pages(self, **filters: Any) -> Iterator[list[dict[str, Any]]]:
+        return self._iterate(self._async.list_account_pages(**filters))
+
     def get_account(self, email: str) -> dict[str, Any]:
         return self._run(self._async.get_account(email))
 

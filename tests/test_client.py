@@ -233,6 +233,23 @@ def test_pagination_through_three_pages_and_the_empty_last_page() -> None:
         assert request.url.params["status"] == "1"
 
 
+def test_account_pages_are_requested_one_at_a_time() -> None:
+    pages = [
+        ok({"items": [{"email": e} for e in "ab"], "next_starting_after": "t&b"}),
+        ok({"items": [{"email": "c"}], "next_starting_after": "t&c"}),
+        ok({"items": []}),
+    ]
+    client, script, _ = make(pages)
+    it = client.list_account_pages(filter="ACC_FILTER_W_PAUSED")
+    assert [a["email"] for a in next(it)] == ["a", "b"]
+    assert len(script.requests) == 1  # the next page waits until it is asked for
+    assert [a["email"] for a in next(it)] == ["c"]
+    assert len(script.requests) == 2
+    assert [list(page) for page in it] == [[]]
+    assert script.requests[1].url.params["filter"] == "ACC_FILTER_W_PAUSED"
+    assert script.requests[1].url.params["starting_after"] == "t&b"
+
+
 def test_pagination_stops_when_the_cursor_is_missing() -> None:
     client, script, _ = make([ok({"items": [{"id": "t1"}]})])
     assert list(client.list_tags()) == [{"id": "t1"}]

@@ -183,7 +183,13 @@ def test_arbitrary_emails_are_chunked_by_100(accounts: pd.DataFrame) -> None:
     sample = active.sample(250, random_state=3)["email"].tolist()
     plan = plan_disable(client, sample)
     assert [len(b["emails"]) for b in plan.requests] == [100, 100, 50]
-    assert plan.frame["request"].tolist() == [0] * 100 + [1] * 100 + [2] * 50
+    # Chunks follow the workspace's listing order (what lets verification keep pace with the
+    # jobs), and each row names the chunk that holds it; the frame keeps the caller's order.
+    listed = [e for e in accounts["email"] if e in set(sample)]
+    assert [e for b in plan.requests for e in b["emails"]] == listed
+    chunk_of = {e: i for i, b in enumerate(plan.requests) for e in b["emails"]}
+    assert plan.frame["email"].tolist() == sample
+    assert plan.frame["request"].tolist() == [chunk_of[e] for e in sample]
 
 
 @pytest.mark.parametrize(

@@ -25,11 +25,11 @@ RANKS = {
     "sync_client": 5,
     "_demo": 6, "targets": 6, "journal": 6, "plan_view": 6,
     "frames": 7,
-    "plan": 8, "run": 8, "undo": 8, "run_progress": 8,  # one layer (DESIGN.md): plan -> run -> undo, and back
+    "plan": 8, "run": 8, "undo": 8, "run_progress": 8, "run_verify": 8,  # one layer (DESIGN.md): plan -> run -> undo, and back
     "widgets": 9,
     "__init__": 10,
 }  # fmt: skip
-SAME_LAYER = {"plan", "run", "undo", "run_progress"}
+SAME_LAYER = {"plan", "run", "undo", "run_progress", "run_verify"}
 
 
 def test_all_is_sorted_and_complete() -> None:

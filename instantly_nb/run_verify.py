@@ -1,0 +1,157 @@
+"""Verification: re-read every planned account after its job, mostly while later jobs run.
+
+A job's ``success`` is not each account's (REFERENCE.md §5.2), so the runner re-reads the
+accounts. It lists them by warmup state (a page holds 100 accounts) rather than one GET per
+account. Listing everything after the last job would put dozens of pages, seconds at the
+client's budget, after it; instead *sweeps* list the goal state (and the error states, when
+targets were in error) alongside the jobs, asking for each page only once the jobs of the
+accounts it can hold have ended. Chunks follow the workspace's listing order (plan.py), so a
+sweep trails the jobs a page or two behind and little is left to read after the last one.
+
+An account counts as verified only when it was read by a request sent after every job that
+touches it had ended. The listing order is a guess (§3.1), so a wrong guess costs pages, never
+correctness: what the sweeps could not verify is read again at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import aclosing
+from typing import Any
+
+import pandas as pd
+
+from . import _constants as C
+from .client import AsyncInstantly
+from .plan import SMALL_TARGET, Plan, _find_account
+
+__all__ = ["Verifier"]
+
+log = logging.getLogger("instantly_nb")
+
+# §3.1: the account filters that partition the workspace by warmup status (0, 1, negative).
+_STATE_FILTERS = {0: "ACC_FILTER_W_PAUSED", 1: "ACC_FILTER_W_ACTIVE", -1: "ACC_FILTER_W_ERROR"}
+
+
+class Verifier:
+    """Collects each planned account's warmup status after its job; ``finish()`` returns them.
+
+    The runner calls ``start()`` before its first job, ``job_ended(i)`` as each job ends (or
+    is found ended in the journal), and ``finish()`` once no job will run any more.
+    """
+
+    def __init__(self, plan: Plan, client: AsyncInstantly) -> None:
+        self.client = client
+        self.goal = 0 if plan.action == "disable" else 1
+        frame = plan.frame
+        present = frame.loc[frame["action"] != "not_found"]
+        self.spelled = {str(e).lower(): str(e) for e in present["email"]}
+        self.before = dict(zip(present["email"].str.lower(), present["before"], strict=True))
+        self.jobs_of: dict[str, set[int]] = {}
+        for i, planned in enumerate(plan.planned):
+            for email in planned.accounts:
+                self.jobs_of.setdefault(email.lower(), set()).add(i)
+        # The chunks' accounts, in the order a listing is expected to return them. Selections
+        # hold accounts anywhere in the listing: a sweep starts after they have run.
+        self.order = [e.lower() for p in plan.planned if p.spec is None for e in p.accounts]
+        self.position = {key: i for i, key in enumerate(self.order)}
+        self.selections = {i for i, p in enumerate(plan.planned) if p.spec is not None}
+        self.ended: set[int] = set()
+        self.over = False
+        self.after: dict[str, int | None] = {}
+        self._wake = asyncio.Event()
+        self._sweeps: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Begin the sweeps (only for targets too big for one GET per account)."""
+        if len(self.spelled) <= SMALL_TARGET or self._sweeps:
+            return
+        states = [self.goal]
+        if any(_state(code) == -1 for code in self.before.values()):
+            states.append(-1)
+        self._sweeps = [asyncio.create_task(self._sweep(state)) for state in states]
+
+    def job_ended(self, i: int) -> None:
+        self.ended.add(i)
+        self._wake.set()
+
+    async def finish(self) -> dict[str, int | None]:
+        """Each planned account's warmup status now (None: no longer in the workspace)."""
+        self.over = True
+        self._wake.set()
+        for outcome in await asyncio.gather(*self._sweeps, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                # What a sweep could not read is read again below, which raises if it must.
+                log.info("verification sweep failed (%s); re-reading at the end", outcome)
+        self._sweeps = []
+        await self._read_rest()
+        return {key: self.after.get(key) for key in self.spelled}
+
+    def cancel(self) -> None:
+        for task in self._sweeps:
+            task.cancel()
+
+    async def _sweep(self, state: int) -> None:
+        frontier = -1  # the furthest chunk account (in self.order) a page has shown
+        pages = self.client.list_account_pages(filter=_STATE_FILTERS[state], limit=C.PAGE_LIMIT)
+        async with aclosing(pages):
+            while True:
+                await self._pace(frontier)
+                ended, over = frozenset(self.ended), self.over  # before the request is sent
+                page = await anext(pages, None)
+                if page is None:
+                    return
+                for account in page:
+                    key = str(account.get("email", "")).lower()
+                    if key not in self.spelled:
+                        continue
+                    frontier = max(frontier, self.position.get(key, -1))
+                    if key not in self.after and (over or self.jobs_of.get(key, set()) <= ended):
+                        self.after[key] = account.get("warmup_status")
+
+    async def _pace(self, frontier: int) -> None:
+        """Wait until the jobs of every account the next page can hold have ended."""
+        upcoming = self.order[frontier + 1 : frontier + 1 + C.PAGE_LIMIT]
+        needed = set(self.selections)
+        for key in upcoming:
+            needed |= self.jobs_of[key]
+        while not self.over and not needed <= self.ended:
+            self._wake.clear()
+            await self._wake.wait()
+
+    async def _read_rest(self) -> None:
+        """Read what the sweeps did not verify: by state while many are left, then one by one."""
+        if len(self._missing()) > SMALL_TARGET:
+            for state in (self.goal, -1, 1 - self.goal):
+                missing = self._missing()
+                if len(missing) <= SMALL_TARGET:
+                    break
+                if state != self.goal and not any(_state(self.before[k]) == state for k in missing):
+                    continue
+                # Each account keeps the status it is listed with, so a filter meaning something
+                # else than §3.1 guesses costs pages, never correctness.
+                await self._collect(missing, filter=_STATE_FILTERS[state])
+        if len(self._missing()) > SMALL_TARGET:
+            await self._collect(self._missing())
+        for key in self._missing():
+            # As when planning: a 404 is double-checked with a search before "no longer there".
+            account = await _find_account(self.client, self.spelled[key])
+            self.after[key] = account.get("warmup_status") if account is not None else None
+
+    def _missing(self) -> set[str]:
+        return set(self.spelled) - set(self.after)
+
+    async def _collect(self, wanted: set[str], **query: Any) -> None:
+        async with aclosing(self.client.list_accounts(**query)) as listing:
+            async for account in listing:
+                key = str(account["email"]).lower()
+                if key in wanted and key not in self.after:
+                    self.after[key] = account.get("warmup_status")
+
+
+def _state(code: Any) -> int | None:
+    """The ``_STATE_FILTERS`` key of a warmup status (-1 for every error code)."""
+    if code is None or code is pd.NA:
+        return None
+    return -1 if int(code) < 0 else int(code)
