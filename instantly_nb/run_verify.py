@@ -2,15 +2,15 @@
 
 A job's ``success`` is not each account's (REFERENCE.md §5.2), so the runner re-reads the
 accounts. It lists them by warmup state (a page holds 100 accounts) rather than one GET per
-account. Listing everything after the last job would put dozens of pages, seconds at the
-client's budget, after it; instead *sweeps* list the goal state (and the error states, when
-targets were in error) alongside the jobs, asking for each page only once the jobs of the
-accounts it can hold have ended. Chunks follow the workspace's listing order (plan.py), so a
-sweep trails the jobs a page or two behind and little is left to read after the last one.
+account. Listing the goal state after the last job would put dozens of pages, seconds at the
+client's budget, after it; instead a *sweep* lists it alongside the jobs, asking for each page
+only once the jobs of the accounts it can hold have ended. Chunks follow the workspace's listing
+order (plan.py), so the sweep trails the jobs a page or two behind. What is left at the end is
+mostly the accounts whose warmup is in error, a far smaller listing, read after the last job.
 
 An account counts as verified only when it was read by a request sent after every job that
 touches it had ended. The listing order is a guess (§3.1), so a wrong guess costs pages, never
-correctness: what the sweeps could not verify is read again at the end.
+correctness: what the sweep could not verify is read again at the end.
 """
 
 from __future__ import annotations
@@ -61,16 +61,13 @@ class Verifier:
         self.over = False
         self.after: dict[str, int | None] = {}
         self._wake = asyncio.Event()
-        self._sweeps: list[asyncio.Task[None]] = []
+        self._sweep_task: asyncio.Task[None] | None = None
+        self._swept = False  # the sweep listed the goal state to its end
 
     def start(self) -> None:
-        """Begin the sweeps (only for targets too big for one GET per account)."""
-        if len(self.spelled) <= SMALL_TARGET or self._sweeps:
-            return
-        states = [self.goal]
-        if any(_state(code) == -1 for code in self.before.values()):
-            states.append(-1)
-        self._sweeps = [asyncio.create_task(self._sweep(state)) for state in states]
+        """Begin the sweep (only for targets too big for one GET per account)."""
+        if len(self.spelled) > SMALL_TARGET and self._sweep_task is None:
+            self._sweep_task = asyncio.create_task(self._sweep())
 
     def job_ended(self, i: int) -> None:
         self.ended.add(i)
@@ -80,27 +77,29 @@ class Verifier:
         """Each planned account's warmup status now (None: no longer in the workspace)."""
         self.over = True
         self._wake.set()
-        for outcome in await asyncio.gather(*self._sweeps, return_exceptions=True):
+        if self._sweep_task is not None:
+            (outcome,) = await asyncio.gather(self._sweep_task, return_exceptions=True)
             if isinstance(outcome, Exception):
-                # What a sweep could not read is read again below, which raises if it must.
+                # What the sweep could not read is read again below, which raises if it must.
                 log.info("verification sweep failed (%s); re-reading at the end", outcome)
-        self._sweeps = []
         await self._read_rest()
         return {key: self.after.get(key) for key in self.spelled}
 
     def cancel(self) -> None:
-        for task in self._sweeps:
-            task.cancel()
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
 
-    async def _sweep(self, state: int) -> None:
+    async def _sweep(self) -> None:
         frontier = -1  # the furthest chunk account (in self.order) a page has shown
-        pages = self.client.list_account_pages(filter=_STATE_FILTERS[state], limit=C.PAGE_LIMIT)
+        state = _STATE_FILTERS[self.goal]
+        pages = self.client.list_account_pages(filter=state, limit=C.PAGE_LIMIT)
         async with aclosing(pages):
             while True:
                 await self._pace(frontier)
                 ended, over = frozenset(self.ended), self.over  # before the request is sent
                 page = await anext(pages, None)
                 if page is None:
+                    self._swept = True
                     return
                 for account in page:
                     key = str(account.get("email", "")).lower()
@@ -111,7 +110,11 @@ class Verifier:
                         self.after[key] = account.get("warmup_status")
 
     async def _pace(self, frontier: int) -> None:
-        """Wait until the jobs of every account the next page can hold have ended."""
+        """Wait until the jobs of every target the next page can hold have ended.
+
+        A page holds 100 accounts in the goal state after the last one shown; targets whose
+        job has not run are not in it, so it holds at most the next 100 chunk accounts.
+        """
         upcoming = self.order[frontier + 1 : frontier + 1 + C.PAGE_LIMIT]
         needed = set(self.selections)
         for key in upcoming:
@@ -121,9 +124,12 @@ class Verifier:
             await self._wake.wait()
 
     async def _read_rest(self) -> None:
-        """Read what the sweeps did not verify: by state while many are left, then one by one."""
+        """Read what the sweep did not verify: by state while many are left, then one by one."""
         if len(self._missing()) > SMALL_TARGET:
-            for state in (self.goal, -1, 1 - self.goal):
+            # After a sweep, most of what is left is in error. The goal state is read again
+            # only if many are still missing then: the listing order was not the one guessed.
+            first = (-1, self.goal) if self._swept else (self.goal, -1)
+            for state in (*first, 1 - self.goal):
                 missing = self._missing()
                 if len(missing) <= SMALL_TARGET:
                     break

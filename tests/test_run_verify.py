@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pandas as pd
 import pytest
 from helpers import states, warmup_jobs, workspace
 
-from instantly_nb._demo import DemoInstantly
+from instantly_nb._demo import DEMO_BASE_URL, DemoInstantly
+from instantly_nb.client import AsyncInstantly
 from instantly_nb.frames import read_accounts
 from instantly_nb.plan import plan_disable
 from instantly_nb.run_verify import Verifier
@@ -43,7 +45,7 @@ def _not_paused(client: DemoInstantly, n: int) -> list[str]:
 
 
 def test_accounts_are_verified_while_later_jobs_run() -> None:
-    client = workspace()
+    client = workspace(negative_warmup="fail")  # targets in error stay there
     emails = _not_paused(client, 450)
     plan = plan_disable(client, emails)
     start = len(client.emulator.log)
@@ -58,31 +60,71 @@ def test_accounts_are_verified_while_later_jobs_run() -> None:
     assert len(pages) <= paused_now // 100 + 2
     assert min(pages) >= ends[0]
     assert sum(at > ends[-1] for at in pages) <= 3
+    # The targets in error are read with one listing of that state, after the last job.
+    errors = _state_pages(client, ERROR)
+    assert errors and min(errors) > ends[-1]
+    assert len(errors) <= sum(code < 0 for code in states(client).values()) // 100 + 2
     # Nothing else was read for verification: no second pass, no account one by one.
     reads = [r for r in client.emulator.log[start:] if r.path.startswith("/api/v2/accounts")]
-    assert len([r for r in reads if r.method == "GET"]) == len(pages) + len(
-        _state_pages(client, ERROR)
-    )
+    assert len([r for r in reads if r.method == "GET"]) == len(pages) + len(errors)
 
 
-def test_pages_read_before_a_job_ended_are_read_again(monkeypatch: Any) -> None:
-    # Without pacing, the sweeps list every page while the first job runs: the error-state
-    # targets show their old status there, and the run must not report it.
+def test_without_pacing_every_target_is_read_again_after_the_jobs(monkeypatch: Any) -> None:
+    # The sweep lists every page while the first job runs: nothing there counts, and the
+    # results still match the workspace.
     async def no_pacing(self: Verifier, frontier: int) -> None:
         return None
 
     monkeypatch.setattr(Verifier, "_pace", no_pacing)
     client = workspace()
     emails = _not_paused(client, 300)
-    plan = plan_disable(client, emails)
-    errors_before = int((plan.frame["before"] < 0).sum())
-    assert errors_before > 0
-    results = plan.execute(progress=False)
+    results = plan_disable(client, emails).execute(progress=False)
     ends = _job_ends(client)
-    assert min(_state_pages(client, ERROR)) < ends[0]  # the early reads did happen
+    pages = _state_pages(client, PAUSED)
+    assert min(pages) < ends[0]  # the early reads did happen
+    assert max(pages) > ends[-1]  # and the goal state was read again at the end
     _assert_verified(client, results)
-    # negative_warmup="change": the error-state targets were paused by their jobs.
+    # negative_warmup="change": the error-state targets were paused by their jobs too.
     assert (results["after"] == 0).sum() == len(emails)
+
+
+def test_a_read_counts_only_after_the_accounts_job_ended(monkeypatch: Any) -> None:
+    async def no_pacing(self: Verifier, frontier: int) -> None:
+        return None
+
+    monkeypatch.setattr(Verifier, "_pace", no_pacing)
+    client = workspace()
+    plan = plan_disable(client, _not_paused(client, 150))
+    reactivated = plan.planned[1].accounts[0]
+    for planned in plan.planned:
+        for email in planned.accounts:
+            client.emulator.set_warmup_status(email, 0)  # as if the jobs had paused them all
+
+    async def main() -> tuple[set[str], dict[str, int | None]]:
+        emulator = client.emulator
+        async with AsyncInstantly(
+            emulator.api_key, base_url=DEMO_BASE_URL, transport=emulator.transport(),
+            clock=emulator.clock,
+        ) as aclient:  # fmt: skip
+            verifier = Verifier(plan, aclient)
+            verifier.start()
+            verifier.job_ended(0)
+            for _ in range(1000):  # the sweep lists every page while job 1 "runs"
+                if verifier._swept:
+                    break
+                await asyncio.sleep(0)
+            assert verifier._swept
+            early = set(verifier.after)
+            # Instantly may still change job 1's accounts before it ends (it can re-enable
+            # warmup on its own, REFERENCE.md §5.6): what was listed early must not count.
+            emulator.set_warmup_status(reactivated, 1)
+            verifier.job_ended(1)
+            return early, await verifier.finish()
+
+    early, after = asyncio.run(main())
+    assert early == {e.lower() for e in plan.planned[0].accounts}
+    assert after[reactivated.lower()] == 1
+    assert sum(code == 0 for code in after.values()) == len(after) - 1
 
 
 @pytest.mark.parametrize("small", [True, False])
