@@ -175,7 +175,7 @@ class _Run:
         try:
             return await self._run_jobs(replay)
         finally:
-            self.verifier.cancel()  # only if an error left sweeps running
+            await self.verifier.aclose()  # an error may have left the sweep waiting
 
     async def _run_jobs(self, replay: _Replay) -> pd.DataFrame:
         for i, planned in enumerate(self.plan.planned):

@@ -85,9 +85,12 @@ class Verifier:
         await self._read_rest()
         return {key: self.after.get(key) for key in self.spelled}
 
-    def cancel(self) -> None:
-        if self._sweep_task is not None:
-            self._sweep_task.cancel()
+    async def aclose(self) -> None:
+        """Stop the sweep, if ``finish()`` was never reached (the run raised)."""
+        task, self._sweep_task = self._sweep_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _sweep(self) -> None:
         frontier = -1  # the furthest chunk account (in self.order) a page has shown

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from helpers import states, warmup_jobs, workspace
+from helpers import Crash, CrashingJournal, states, warmup_jobs, workspace
 
 from instantly_nb._demo import DEMO_BASE_URL, DemoInstantly
 from instantly_nb.client import AsyncInstantly
@@ -152,3 +152,21 @@ def test_a_run_stopped_early_verifies_what_ran_and_nothing_hangs(small: bool) ->
     assert (results.loc[ran, "outcome"] == "changed").all()
     assert (results.loc[~ran, "outcome"] == "skipped").all()
     assert ran.sum() == min(100, len(emails))
+
+
+def test_a_run_that_raises_leaves_no_sweep_behind(monkeypatch: Any, tmp_path: Any) -> None:
+    sweeps: list[asyncio.Task[None] | None] = []
+    start = Verifier.start
+
+    def recording_start(self: Verifier) -> None:
+        start(self)
+        sweeps.append(self._sweep_task)
+
+    monkeypatch.setattr(Verifier, "start", recording_start)
+    client = workspace()
+    plan = plan_disable(client, _not_paused(client, 300))
+    journal = CrashingJournal(tmp_path / "run.jsonl", "sending", 2)  # dies before job 1
+    with pytest.raises(Crash):
+        plan.execute(journal=journal, progress=False)
+    (task,) = sweeps
+    assert task is not None and task.cancelled()
