@@ -66,7 +66,7 @@ class Verifier:
 
     def start(self) -> None:
         """Begin the sweep (only for targets too big for one GET per account)."""
-        if len(self.spelled) > SMALL_TARGET and self._sweep_task is None:
+        if len(self.spelled) > SMALL_TARGET:
             self._sweep_task = asyncio.create_task(self._sweep())
 
     def job_ended(self, i: int) -> None:

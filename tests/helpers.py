@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from instantly_nb import VirtualClock
 from instantly_nb._demo import DemoInstantly, demo
@@ -26,6 +29,26 @@ def warmup_jobs(client: DemoInstantly) -> list[dict[str, Any]]:
 
 def states(client: DemoInstantly) -> dict[str, int]:
     return {a["email"]: a["warmup_status"] for a in client.emulator.accounts()}
+
+
+def assert_results_match_the_workspace(client: DemoInstantly, results: pd.DataFrame) -> None:
+    """Every row's verified ``after`` is the account's warmup status in the emulator now."""
+    now = states(client)
+    for row in results.itertuples():
+        if row.outcome != "not_found":
+            assert now[str(row.email)] == row.after, row
+
+
+def model_refs(value: Any) -> Iterator[str]:
+    """The model ids a widget's synced state refers to (``"IPY_MODEL_<id>"``), at any depth."""
+    if isinstance(value, str) and value.startswith("IPY_MODEL_"):
+        yield value[len("IPY_MODEL_") :]
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from model_refs(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from model_refs(item)
 
 
 class Crash(Exception):

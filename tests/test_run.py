@@ -9,7 +9,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from helpers import Crash, CrashingJournal, posts, states, warmup_jobs, workspace
+from helpers import (
+    Crash,
+    CrashingJournal,
+    assert_results_match_the_workspace,
+    posts,
+    states,
+    warmup_jobs,
+    workspace,
+)
 
 from instantly_nb import ConfirmationRequired, PlanStaleError
 from instantly_nb._demo import DemoInstantly
@@ -32,13 +40,6 @@ def _assert_one_row_per_email(results: pd.DataFrame, emails: list[str]) -> None:
     assert dict(results.dtypes.astype(str)) == RESULT_COLUMNS
 
 
-def _assert_results_match_the_workspace(client: DemoInstantly, results: pd.DataFrame) -> None:
-    now = states(client)
-    for row in results.itertuples():
-        if row.outcome != "not_found":
-            assert now[row.email] == row.after, row
-
-
 def test_250_emails_run_as_3_serialised_verified_jobs() -> None:
     client = workspace()
     emails = _active(client, 250)
@@ -46,7 +47,7 @@ def test_250_emails_run_as_3_serialised_verified_jobs() -> None:
     _assert_one_row_per_email(results, emails)
     assert (results["outcome"] == "changed").all()
     assert (results["after"] == 0).all()
-    _assert_results_match_the_workspace(client, results)
+    assert_results_match_the_workspace(client, results)
     jobs = sorted(warmup_jobs(client), key=lambda j: j["created_at"])
     assert len(jobs) == 3
     for earlier, later in itertools.pairwise(jobs):
@@ -89,7 +90,7 @@ def test_a_failed_job_marks_its_unprocessed_accounts_failed() -> None:
     assert outcomes["changed"] + outcomes["failed"] == 80
     failed = results[results["outcome"] == "failed"]
     assert failed["error"].str.contains("failed").all()
-    _assert_results_match_the_workspace(client, results)
+    assert_results_match_the_workspace(client, results)
 
 
 def test_per_email_failures_are_reported_with_instantlys_error() -> None:
@@ -169,7 +170,7 @@ def test_resume_after_a_crash_at_each_step(kind: str, nth: int, tmp_path: Any) -
     _assert_one_row_per_email(results, emails)
     assert (results["outcome"] == "changed").all()
     assert len(warmup_jobs(client)) == 3  # no chunk submitted twice
-    _assert_results_match_the_workspace(client, results)
+    assert_results_match_the_workspace(client, results)
     again = resume(client, path)
     pd.testing.assert_frame_equal(again, results)
     assert len(warmup_jobs(client)) == 3

@@ -7,7 +7,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from helpers import Crash, CrashingJournal, states, warmup_jobs, workspace
+from helpers import (
+    Crash,
+    CrashingJournal,
+    assert_results_match_the_workspace,
+    states,
+    warmup_jobs,
+    workspace,
+)
 
 from instantly_nb._demo import DEMO_BASE_URL, DemoInstantly
 from instantly_nb.client import AsyncInstantly
@@ -33,9 +40,8 @@ def _state_pages(client: DemoInstantly, account_filter: str) -> list[float]:
 
 
 def _assert_verified(client: DemoInstantly, results: pd.DataFrame) -> None:
-    now = states(client)
+    assert_results_match_the_workspace(client, results)
     for row in results.itertuples():
-        assert now[str(row.email)] == row.after, row
         assert row.outcome == ("changed" if row.after == 0 else "failed"), row
 
 
@@ -145,9 +151,7 @@ def test_a_run_stopped_early_verifies_what_ran_and_nothing_hangs(small: bool) ->
         stop.jobs += event.kind == "job_done"
 
     results = plan_disable(client, emails).execute(stop=stop, on_update=count)
-    now = states(client)
-    for row in results.itertuples():
-        assert now[str(row.email)] == row.after, row
+    assert_results_match_the_workspace(client, results)
     ran = results["job_id"].notna()
     assert (results.loc[ran, "outcome"] == "changed").all()
     assert (results.loc[~ran, "outcome"] == "skipped").all()

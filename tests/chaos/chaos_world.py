@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 from chaos_draws import TIMEOUT, Crash, EmailsTarget, Exclusion, Scenario, SelectionTarget
 from helpers import Crash as Crashed
-from helpers import CrashingJournal
+from helpers import CrashingJournal, model_refs
 
 from instantly_nb import (
     Instantly,
@@ -127,7 +127,7 @@ def widget_state(widget: Any) -> str:
         seen.add(current.model_id)
         state = current.get_state()
         parts.append(json.dumps(state, default=str))
-        for value in _model_refs(state):
+        for value in model_refs(state):
             found = _instances.get(value)
             if found is not None:
                 stack.append(found)
@@ -135,17 +135,6 @@ def widget_state(widget: Any) -> str:
     if outputs is not None:
         parts.append(json.dumps(outputs.outputs, default=str))
     return "\n".join(parts)
-
-
-def _model_refs(value: Any) -> Iterator[str]:
-    if isinstance(value, str) and value.startswith("IPY_MODEL_"):
-        yield value[len("IPY_MODEL_") :]
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _model_refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _model_refs(item)
 
 
 class World:

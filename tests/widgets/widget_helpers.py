@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as w
+from helpers import model_refs
 from ipywidgets.widgets.widget import _instances
 
 from instantly_nb.models import Job
@@ -52,19 +53,8 @@ def tree(root: Any) -> Iterator[Any]:
             continue
         seen.add(widget.model_id)
         yield widget
-        for value in _references(widget.get_state()):
-            stack.append(_instances[value[len("IPY_MODEL_") :]])
-
-
-def _references(value: Any) -> Iterator[str]:
-    if isinstance(value, str) and value.startswith("IPY_MODEL_"):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _references(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _references(item)
+        for model_id in model_refs(widget.get_state()):
+            stack.append(_instances[model_id])
 
 
 def saved_state() -> str:
