@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from instantly_nb import Instantly, RunEvent, plan_disable
-from instantly_nb.run import OUTCOMES
+from instantly_nb.results import OUTCOMES
 
 from .baseline import naive_disable, raw_records
 from .measure import lower_bound, max_in_window, notice_delays

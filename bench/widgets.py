@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from instantly_nb import Job, RunEvent
+from instantly_nb import RunEvent
+from instantly_nb.models import Job
 
 from .profiles import Profile
 

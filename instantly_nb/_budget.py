@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from . import _constants as C
-from ._errors import ConfigurationError
+from .errors import ConfigurationError
 
 __all__ = ["RateBudget", "RateLimit"]
 

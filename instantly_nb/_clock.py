@@ -8,9 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock", "VirtualClock"]
+__all__ = ["Clock", "SystemClock", "VirtualClock", "epoch"]
+
+
+def epoch(stamp: object) -> float | None:
+    """Seconds since the epoch of an ISO 8601 stamp as Instantly writes them; None if not one."""
+    if not isinstance(stamp, str) or not stamp:
+        return None
+    try:
+        parsed = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    # Instantly's stamps carry "Z"; one without a zone is read as UTC, never as local time.
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 class Clock(Protocol):

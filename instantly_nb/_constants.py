@@ -42,3 +42,5 @@ POLL_GROWTH = 1.5
 DEFAULT_JOB_TIMEOUT = 30 * 60.0
 # §5.5: a 409 warmup lock was seen to last 25+ minutes; back off up to this between tries.
 CONFLICT_BACKOFF_CAP = 15.0
+# Individual GETs beat listing the workspace for a handful of emails (planning and verifying).
+SMALL_TARGET = 20

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import _constants as C
-from ._errors import (
+from .errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,

@@ -6,11 +6,13 @@ visible but short time so progress bars have something to show.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock
-from .emulator import Emulator, JobTiming
 from .sync_client import Instantly
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
 
 __all__ = ["DemoInstantly", "demo"]
 
@@ -52,11 +54,14 @@ def demo(
     >>> client = instantly_nb.demo()
     >>> instantly_nb.read_accounts(client, filter="ACC_FILTER_W_ERROR").shape
     """
+    # Here, not at the top: ``import instantly_nb`` must not load the emulator for real users.
+    from .emulator import Emulator, JobTiming
+
     if speed <= 0:
         raise ValueError("speed must be positive")
     # Whether Instantly can pause warmup on a banned or suspended account is unknown
-    # (REFERENCE.md §5.6 [GUESS]); the demo lets it, so "disable every account whose warmup has
-    # errors" -- the main use case -- shows its happy path. Pass "fail" to see the other reading.
+    # (docs/instantly-api.md §5.6, guessed); the demo lets it, so "disable every account whose
+    # warmup has errors" -- the main use case -- shows its happy path. "fail" shows the other.
     emulator_options.setdefault("negative_warmup", "change")
     emulator_options.setdefault(
         "timing", JobTiming(queue_delay=0.4 / speed, per_account=0.01 / speed)

@@ -6,19 +6,68 @@ and the journal (``body()`` is what gets recorded and what ``fingerprint`` hashe
 
 from __future__ import annotations
 
+import inspect
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from . import _constants as C
-from ._errors import RequestValidationError
+from .errors import RequestValidationError
 from .models import AccountFilter, Job
 
-__all__ = ["Action", "WarmupRequest", "check_email", "check_emails", "check_filter"]
+__all__ = [
+    "Action",
+    "WarmupRequest",
+    "action_of",
+    "bind_action",
+    "check_email",
+    "check_emails",
+    "check_filter",
+    "goal_of",
+    "warmup_request",
+]
 
 Action = Literal["disable", "enable"]
+# What each action sets ``warmup_status`` to (§5.6): the goal state, said once for every layer.
+_GOALS: dict[Action, int] = {"disable": 0, "enable": 1}
+
+S = TypeVar("S")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def goal_of(action: Action) -> int:
+    """The ``warmup_status`` an ``action`` leaves an account in: 0 paused, 1 active."""
+    return _GOALS[action]
+
+
+def action_of(status: object) -> Action | None:
+    """The action whose goal is ``status`` (0 -> disable, 1 -> enable), or None."""
+    return next((a for a, goal in _GOALS.items() if goal == status), None)
+
+
+def bind_action(
+    func: Callable[Concatenate[S, Action, P], Awaitable[T]], action: Action, name: str, doc: str
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """``func`` with its ``action`` argument fixed: ``disable_x`` and ``enable_x`` written once.
+
+    The result keeps ``func``'s real signature minus ``action`` (``help()`` and completion show
+    it) and is a coroutine function of its own.
+    """
+
+    async def bound(first: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await func(first, action, *args, **kwargs)
+
+    bound.__name__, bound.__doc__ = name, doc
+    bound.__qualname__ = func.__qualname__.removesuffix(func.__name__) + name
+    bound.__module__ = func.__module__
+    signature = inspect.signature(func)
+    params = [p for p in signature.parameters.values() if p.name != "action"]
+    bound.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    return bound
+
 
 # ASCII only on purpose: a look-alike letter from another script (Cyrillic "a", U+0430) in a
 # pasted address looks right and matches nothing.
@@ -126,7 +175,7 @@ class WarmupRequest:
     @property
     def target_warmup_status(self) -> int:
         """What Instantly sets ``warmup_status`` to: 0 (paused) or 1 (active), §5.6."""
-        return 0 if self.action == "disable" else 1
+        return goal_of(self.action)
 
     def body(self) -> dict[str, Any]:
         """The JSON body exactly as sent."""
@@ -164,6 +213,30 @@ class WarmupRequest:
             and _same_mapping(echo.get("filter"), body.get("filter"))
             and (echo.get("search") or None) == body.get("search")
         )
+
+
+def warmup_request(
+    action: Action,
+    emails: Iterable[str] | None = None,
+    *,
+    include_all_emails: bool = False,
+    excluded_emails: Iterable[str] | None = None,
+    filter: AccountFilter | str | None = None,
+    tag_id: str | None = None,
+    search: str | None = None,
+) -> WarmupRequest:
+    """A ``WarmupRequest`` from the loose arguments people pass (lists, filter names)."""
+    if isinstance(emails, str) or isinstance(excluded_emails, str):
+        raise RequestValidationError("pass emails as a list of strings, not one string")
+    return WarmupRequest(
+        action,
+        emails=tuple(emails or ()),
+        include_all_emails=include_all_emails,
+        excluded_emails=tuple(excluded_emails or ()),
+        filter=AccountFilter(filter) if filter is not None else None,
+        tag_id=tag_id,
+        search=search,
+    )
 
 
 def check_filter(value: object) -> AccountFilter:

@@ -37,7 +37,8 @@ from ._core import (
     resolve_api_key,
     retry_decision,
 )
-from ._errors import (
+from ._warmup import Action, WarmupRequest, bind_action, check_filter, warmup_request
+from .errors import (
     ConfigurationError,
     ConnectionFailed,
     InstantlyError,
@@ -50,10 +51,9 @@ from ._errors import (
     TransportError,
     UncertainSubmitError,
 )
-from ._warmup import Action, WarmupRequest, check_filter
 from .models import AccountFilter, Job
 
-__all__ = ["AsyncInstantly", "ClientIdentity", "JobCallback"]
+__all__ = ["AsyncInstantly", "ClientBase", "JobCallback"]
 
 log = logging.getLogger("instantly_nb")
 # A library logs; the application decides where to. Without this, Python's last-resort handler
@@ -116,33 +116,9 @@ def _settings(
     )
 
 
-class ClientIdentity:
-    """What both clients say about themselves: where they point, never the key."""
-
-    _settings: _Settings
-
-    @property
-    def base_url(self) -> str:
-        return self._settings.base_url
-
-    @property
-    def name(self) -> str:
-        return self._settings.name
-
-    @property
-    def clock(self) -> Clock:
-        return self._settings.clock
-
-    @property
-    def rate(self) -> RateLimit:
-        return self._settings.budget.limit
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r})"
-
-
-class AsyncInstantly(ClientIdentity):
-    """Async client for the parts of Instantly API v2 that bulk warmup work needs.
+class ClientBase:
+    """What both clients share: the constructor, and what they say about themselves (never the
+    key). ``AsyncInstantly`` and ``Instantly`` differ only in ``_init``.
 
     Parameters
     ----------
@@ -164,6 +140,8 @@ class AsyncInstantly(ClientIdentity):
         What to call the workspace in notebooks and panels; the API host by default.
     """
 
+    _settings: _Settings
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -182,6 +160,36 @@ class AsyncInstantly(ClientIdentity):
                 rate=rate, transport=transport, clock=clock, name=name,
             )
         )  # fmt: skip
+
+    def _init(self, settings: _Settings) -> None:
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.base_url
+
+    @property
+    def name(self) -> str:
+        return self._settings.name
+
+    @property
+    def clock(self) -> Clock:
+        return self._settings.clock
+
+    @property
+    def rate(self) -> RateLimit:
+        return self._settings.budget.limit
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r})"
+
+
+class AsyncInstantly(ClientBase):
+    """Async client for the parts of Instantly API v2 that bulk warmup work needs.
+
+    Parameters are those of ``ClientBase``: ``api_key`` (``INSTANTLY_API_KEY`` by default),
+    ``base_url``, ``timeout``, ``max_retries``, ``rate``, ``transport``, ``clock``, ``name``.
+    """
 
     @classmethod
     def _from_settings(cls, settings: _Settings) -> AsyncInstantly:
@@ -296,7 +304,7 @@ class AsyncInstantly(ClientIdentity):
 
     # --- accounts and tags ----------------------------------------------------------------
 
-    def list_accounts(self, **filters: Any) -> AsyncGenerator[dict[str, Any], None]:
+    def list_accounts(self, /, **filters: Any) -> AsyncGenerator[dict[str, Any], None]:
         """Every account matching ``filters``, page after page (``GET /api/v2/accounts``).
 
         Filters: ``search``, ``status``, ``provider_code``, ``tag_ids`` / ``tag_ids_all`` (a
@@ -305,7 +313,7 @@ class AsyncInstantly(ClientIdentity):
         """
         return self._paginate(f"{C.API_PREFIX}/accounts", _account_query(filters))
 
-    def list_account_pages(self, **filters: Any) -> AsyncGenerator[list[dict[str, Any]], None]:
+    def list_account_pages(self, /, **filters: Any) -> AsyncGenerator[list[dict[str, Any]], None]:
         """``list_accounts`` a page at a time: one request per page, sent when it is asked for.
 
         For callers that must know when each page was read (the runner's verification does).
@@ -319,11 +327,11 @@ class AsyncInstantly(ClientIdentity):
         )
         return body
 
-    def list_tags(self, **params: Any) -> AsyncGenerator[dict[str, Any], None]:
+    def list_tags(self, /, **params: Any) -> AsyncGenerator[dict[str, Any], None]:
         """Every custom tag (``GET /api/v2/custom-tags``); params ``search``, ``tag_ids``."""
         return self._paginate(f"{C.API_PREFIX}/custom-tags", _comma_join(params))
 
-    def list_tag_mappings(self, **params: Any) -> AsyncGenerator[dict[str, Any], None]:
+    def list_tag_mappings(self, /, **params: Any) -> AsyncGenerator[dict[str, Any], None]:
         """Every tag-to-resource mapping (``GET /api/v2/custom-tag-mappings``)."""
         return self._paginate(f"{C.API_PREFIX}/custom-tag-mappings", _comma_join(params))
 
@@ -339,8 +347,9 @@ class AsyncInstantly(ClientIdentity):
         body = await self.request("POST", request.path, json=request.body(), idempotent=False)
         return Job.from_api(body)
 
-    async def disable_warmup(
+    async def _action_warmup(
         self,
+        action: Action,
         emails: Iterable[str] | None = None,
         *,
         include_all_emails: bool = False,
@@ -349,29 +358,32 @@ class AsyncInstantly(ClientIdentity):
         tag_id: str | None = None,
         search: str | None = None,
     ) -> Job:
+        return await self.submit_warmup(
+            warmup_request(
+                action, emails, include_all_emails=include_all_emails,
+                excluded_emails=excluded_emails, filter=filter, tag_id=tag_id, search=search,
+            )
+        )  # fmt: skip
+
+    disable_warmup = bind_action(
+        _action_warmup,
+        "disable",
+        "disable_warmup",
         """Start one job pausing warmup: ≤100 ``emails``, or ``include_all_emails`` narrowed.
 
         One raw request, validated before it is sent. For any number of accounts, with a
         preview, verification and resume, use ``plan_disable(client, target)``.
-        """
-        return await self.submit_warmup(
-            _warmup("disable", emails, include_all_emails, excluded_emails, filter, tag_id, search)
-        )
+        """,
+    )
+    enable_warmup = bind_action(
+        _action_warmup,
+        "enable",
+        "enable_warmup",
+        """Start one job resuming warmup: ≤100 ``emails``, or ``include_all_emails`` narrowed.
 
-    async def enable_warmup(
-        self,
-        emails: Iterable[str] | None = None,
-        *,
-        include_all_emails: bool = False,
-        excluded_emails: Iterable[str] | None = None,
-        filter: AccountFilter | str | None = None,
-        tag_id: str | None = None,
-        search: str | None = None,
-    ) -> Job:
-        """Start one job resuming warmup; the mirror of ``disable_warmup``."""
-        return await self.submit_warmup(
-            _warmup("enable", emails, include_all_emails, excluded_emails, filter, tag_id, search)
-        )
+        One raw request, validated before it is sent; the mirror of ``disable_warmup``.
+        """,
+    )
 
     async def get_job(self, id: str, data_fields: Iterable[str] | None = None) -> Job:
         """One background job (``GET /api/v2/background-jobs/{id}``)."""
@@ -516,28 +528,6 @@ def _account_query(filters: Mapping[str, Any]) -> dict[str, Any]:
     if "filter" in query:
         query["filter"] = check_filter(query["filter"]).value
     return query
-
-
-def _warmup(
-    action: Action,
-    emails: Iterable[str] | None,
-    include_all_emails: bool,
-    excluded_emails: Iterable[str] | None,
-    filter: AccountFilter | str | None,
-    tag_id: str | None,
-    search: str | None,
-) -> WarmupRequest:
-    if isinstance(emails, str) or isinstance(excluded_emails, str):
-        raise RequestValidationError("pass emails as a list of strings, not one string")
-    return WarmupRequest(
-        action,
-        emails=tuple(emails or ()),
-        include_all_emails=include_all_emails,
-        excluded_emails=tuple(excluded_emails or ()),
-        filter=AccountFilter(filter) if filter is not None else None,
-        tag_id=tag_id,
-        search=search,
-    )
 
 
 async def _jobs(pages: AsyncGenerator[Any, None]) -> AsyncGenerator[Job, None]:

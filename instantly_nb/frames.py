@@ -6,18 +6,18 @@ notebook code that filters and groups never meets a missing column.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
 import pandas as pd
 
-from ._errors import RequestValidationError
-from .client import AsyncInstantly
+from ._warmup import action_of
+from .errors import RequestValidationError
+from .lookup import resolve_tag
 from .models import AccountStatus, Job, Provider, WarmupStatus
-from .sync_client import Instantly, resolve_async, run_blocking
-from .targets import _filter_from
+from .sync_client import Client, async_client, blocking
+from .targets import filter_from
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -31,10 +31,8 @@ __all__ = [
     "read_accounts",
     "read_jobs",
     "read_tags",
-    "resolve_tag",
 ]
 
-Client = Instantly | AsyncInstantly
 _TIME = "datetime64[ms, UTC]"
 
 # The account table. Source fields are those of REFERENCE.md §3.3 (the Account object).
@@ -130,35 +128,6 @@ async def aread_accounts(
     tag: str | None = None,
     tags_all: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """``read_accounts`` for async code (widgets, ``await`` in a notebook)."""
-    aclient = resolve_async(client)
-    params: dict[str, Any] = {"include_tags": True, "search": search}
-    if status is not None:
-        params["status"] = _code(AccountStatus, status, "status")
-    if provider is not None:
-        params["provider_code"] = _code(Provider, provider, "provider")
-    if filter is not None:
-        params["filter"] = _filter_from(filter).value
-    if tag is not None:
-        params["tag_ids"] = (await resolve_tag(aclient, tag))[0]
-    if tags_all is not None:
-        if isinstance(tags_all, str):
-            tags_all = [tags_all]
-        params["tag_ids_all"] = [(await resolve_tag(aclient, t))[0] for t in tags_all]
-    records = [a async for a in aclient.list_accounts(**params)]
-    return accounts_frame(records)
-
-
-def read_accounts(
-    client: Instantly,
-    *,
-    search: str | None = None,
-    status: int | str | None = None,
-    provider: int | str | None = None,
-    filter: str | None = None,
-    tag: str | None = None,
-    tags_all: Iterable[str] | None = None,
-) -> pd.DataFrame:
     """Every matching account as a DataFrame, one row per account.
 
     Parameters
@@ -180,40 +149,33 @@ def read_accounts(
     DataFrame
         Columns and dtypes of ``ACCOUNT_COLUMNS``, the same when nothing matches.
     """
-    return run_blocking(
-        _sync(client),
-        aread_accounts(client, search=search, status=status, provider=provider,
-                       filter=filter, tag=tag, tags_all=tags_all),
-    )  # fmt: skip
+    aclient = async_client(client)
+    params: dict[str, Any] = {"include_tags": True, "search": search}
+    if status is not None:
+        params["status"] = _code(AccountStatus, status, "status")
+    if provider is not None:
+        params["provider_code"] = _code(Provider, provider, "provider")
+    if filter is not None:
+        params["filter"] = filter_from(filter).value
+    if tag is not None:
+        params["tag_ids"] = (await resolve_tag(aclient, tag))[0]
+    if tags_all is not None:
+        if isinstance(tags_all, str):
+            tags_all = [tags_all]
+        params["tag_ids_all"] = [(await resolve_tag(aclient, t))[0] for t in tags_all]
+    records = [a async for a in aclient.list_accounts(**params)]
+    return accounts_frame(records)
+
+
+read_accounts = blocking(aread_accounts)
 
 
 # --- tags ------------------------------------------------------------------------------------
 
 
-async def resolve_tag(client: AsyncInstantly, tag: str) -> tuple[str, str]:
-    """``(id, label)`` of a tag given by label (case-insensitive) or id."""
-    wanted = tag.strip()
-    tags = [t async for t in client.list_tags()]
-    for t in tags:
-        if str(t.get("id")) == wanted:
-            return str(t["id"]), str(t.get("label", ""))
-    matches = [t for t in tags if str(t.get("label", "")).strip().lower() == wanted.lower()]
-    if len(matches) == 1:
-        return str(matches[0]["id"]), str(matches[0].get("label", ""))
-    if _is_uuid(wanted):
-        raise RequestValidationError(f"no tag with id {wanted!r} in this workspace")
-    known = sorted(str(t.get("label")) for t in tags)
-    raise RequestValidationError(f"no tag labelled {tag!r}; the workspace has: {known}")
-
-
-def read_tags(client: Instantly) -> pd.DataFrame:
-    """The workspace's custom tags: ``id, label, description, created, updated``."""
-    return run_blocking(_sync(client), aread_tags(client))
-
-
 async def aread_tags(client: Client) -> pd.DataFrame:
-    """``read_tags`` for async code."""
-    tags = [t async for t in resolve_async(client).list_tags()]
+    """The workspace's custom tags: ``id, label, description, created, updated``."""
+    tags = [t async for t in async_client(client).list_tags()]
     columns = {
         "id": [t.get("id") for t in tags],
         "label": [t.get("label") for t in tags],
@@ -222,6 +184,9 @@ async def aread_tags(client: Client) -> pd.DataFrame:
         "updated": [t.get("timestamp_updated") for t in tags],
     }
     return _typed(columns, TAG_COLUMNS)
+
+
+read_tags = blocking(aread_tags)
 
 
 # --- jobs ------------------------------------------------------------------------------------
@@ -236,7 +201,7 @@ def jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
         "status_label": [j.status.label for j in jobs],
         "terminal": [j.is_terminal for j in jobs],
         "progress": [j.progress for j in jobs],
-        "action": [_action(j) for j in jobs],
+        "action": [action_of(j.target_warmup_status) for j in jobs],
         "total": [j.total_to_process for j in jobs],
         "succeeded": [j.success_count for j in jobs],
         "failed": [j.failed_count for j in jobs],
@@ -247,8 +212,9 @@ def jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
     return _typed(columns, JOB_COLUMNS)
 
 
-def read_jobs(
-    client: Instantly,
+async def aread_jobs(
+    client: Client,
+    *,
     ids: Iterable[str] | None = None,
     type: str | None = "update-warmup-accounts",
     status: str | Iterable[str] | None = None,
@@ -259,18 +225,7 @@ def read_jobs(
     ``ids`` reads exactly those jobs; ``type=None`` lists every type; ``status`` narrows to
     one or several statuses (``["pending", "in-progress"]``).
     """
-    return run_blocking(_sync(client), aread_jobs(client, ids, type, status, limit))
-
-
-async def aread_jobs(
-    client: Client,
-    ids: Iterable[str] | None = None,
-    type: str | None = "update-warmup-accounts",
-    status: str | Iterable[str] | None = None,
-    limit: int | None = 100,
-) -> pd.DataFrame:
-    """``read_jobs`` for async code."""
-    aclient = resolve_async(client)
+    aclient = async_client(client)
     jobs: list[Job] = []
     if ids is not None:
         jobs = [await aclient.get_job(i) for i in ids]
@@ -281,6 +236,9 @@ async def aread_jobs(
                 if limit is not None and len(jobs) >= limit:
                     break
     return jobs_frame(jobs)
+
+
+read_jobs = blocking(aread_jobs)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -316,27 +274,6 @@ def _code(enum: type[AccountStatus] | type[Provider], value: int | str, what: st
     raise RequestValidationError(f"unknown {what} {value!r}; known: {labels}")
 
 
-def _action(job: Job) -> str | None:
-    return {0: "disable", 1: "enable"}.get(job.target_warmup_status)  # type: ignore[arg-type]
-
-
 def _pending(job: Job) -> int | None:
     pending = job.data.get("pending_emails")
     return len(pending) if isinstance(pending, list) else None
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _sync(client: object) -> Instantly:
-    if not isinstance(client, Instantly):
-        raise TypeError(
-            "the blocking readers need an Instantly client; with AsyncInstantly, "
-            "use `await aread_accounts(client, ...)`"
-        )
-    return client

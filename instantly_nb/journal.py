@@ -5,10 +5,12 @@ with any text tool, diffs cleanly, survives being copied or mailed, and an appen
 atomic enough: a crash can tear only the last line, which ``records()`` ignores. Nothing in it is
 secret: request bodies and job results only, never headers or keys.
 
-Record kinds, in the order a run writes them: ``plan``, ``fence`` (the newest warmup job before
-the first submit, once per plan), then per request ``sending`` ->
-``submitted`` (or ``refused`` on a 409, ``uncertain`` -> ``reconciled``) -> ``job``; then
-``results`` and ``done``. ``stopped`` and ``stale`` end a run early.
+Record kinds (``RecordKind``), in the order a run writes them: ``plan``, ``fence`` (the newest
+warmup job before the first submit, once per plan), then per request ``sending`` ->
+``submitted`` (or ``refused`` on a 409, ``uncertain`` -> ``reconciled``) -> ``job`` (or
+``timeout``); then ``results`` and ``done``. ``stopped`` and ``stale`` end a run early.
+The records are written by the methods named after them and read back by ``replay``: the format
+lives in this module only.
 """
 
 from __future__ import annotations
@@ -17,11 +19,21 @@ import csv
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["DEFAULT_DIRECTORY", "Journal"]
+from .errors import RequestValidationError
+from .models import Job
+from .records import PlanRecord
+
+__all__ = ["DEFAULT_DIRECTORY", "Journal", "RecordKind", "Replay"]
+
+RecordKind = Literal[
+    "plan", "fence", "sending", "refused", "uncertain", "reconciled", "submitted", "job",
+    "timeout", "stale", "stopped", "results", "done",
+]  # fmt: skip
 
 DEFAULT_DIRECTORY = "instantly_nb_runs"
 
@@ -38,7 +50,7 @@ class Journal:
     ) -> Journal:
         return cls(Path(directory) / f"{plan_id}.jsonl")
 
-    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
+    def append(self, kind: RecordKind, **fields: Any) -> dict[str, Any]:
         record = {"kind": kind, "at": time.time(), **fields}
         line = json.dumps(record, separators=(",", ":"), default=str)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +76,39 @@ class Journal:
                     break
                 raise ValueError(f"{self.path}: line {number + 1} is corrupt") from None
         return out
+
+    # --- the records a run writes, one method per kind with fields -----------------------------
+
+    def job(self, request: int, job: Job) -> None:
+        """A job as it ended: what ``replay`` turns back into the same ``Job``."""
+        self.append(
+            "job", request=request, job_id=job.id, status=job.status.value, progress=job.progress,
+            total=job.total_to_process, success_count=job.success_count,
+            failed_count=job.failed_count, processed=job.processed_emails,
+            created_at=job.created_at, updated_at=job.updated_at,
+        )  # fmt: skip
+
+    def replay(self, plan: PlanRecord) -> Replay:
+        """What this journal says already happened to ``plan``; starts the journal if empty."""
+        records = self.records()
+        if not records:
+            self.append("plan", **plan.to_json())
+        elif records[0].get("plan_id") != plan.id:
+            raise RequestValidationError(
+                f"{self.path} records another plan ({records[0].get('plan_id')}); "
+                "give this run its own journal"
+            )
+        replay = Replay()
+        for r in records:
+            replay.take(r)
+        return replay
+
+    def plan_record(self) -> PlanRecord:
+        """The plan this journal runs (for ``resume``)."""
+        records = self.records()
+        if not records or records[0].get("kind") != "plan":
+            raise RequestValidationError(f"{self.path} holds no plan to resume")
+        return PlanRecord.from_json(records[0])
 
     @property
     def finished(self) -> bool:
@@ -122,3 +167,46 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
+
+
+@dataclass
+class Replay:
+    """What a journal says already happened to a plan, request by request."""
+
+    sending: dict[int, dict[str, Any]] = field(default_factory=dict)
+    submitted: dict[int, str] = field(default_factory=dict)
+    finished: dict[int, Job] = field(default_factory=dict)
+    results: list[dict[str, Any]] | None = None
+    done: bool = False
+    fence: str | None = None
+    fenced: bool = False
+
+    def take(self, r: Mapping[str, Any]) -> None:
+        kind, i = r["kind"], int(r.get("request", -1))
+        if kind == "sending":
+            self.sending[i] = dict(r)
+        elif kind == "refused":
+            self.sending.pop(i, None)
+        elif kind in ("submitted", "reconciled") and r.get("job_id"):
+            self.submitted[i] = r["job_id"]
+        elif kind == "reconciled":
+            self.sending.pop(i, None)
+        elif kind == "job":
+            self.finished[i] = _job_from_record(r)
+        elif kind == "results" and r.get("complete"):
+            self.results = r["rows"]
+        elif kind == "done":
+            self.done = True
+        elif kind == "fence" and not self.fenced:
+            self.fence, self.fenced = r.get("job_id"), True
+
+
+def _job_from_record(r: Mapping[str, Any]) -> Job:
+    return Job.from_api(
+        {"id": r["job_id"], "status": r["status"], "progress": r.get("progress", 0),
+         "type": "update-warmup-accounts", "created_at": r.get("created_at", ""),
+         "updated_at": r.get("updated_at", ""),
+         "data": {"total_to_process": r.get("total"), "success_count": r.get("success_count"),
+                  "failed_count": r.get("failed_count"),
+                  "processed_emails": r.get("processed") or []}}
+    )  # fmt: skip

@@ -21,6 +21,7 @@ __all__ = [
     "JobStatus",
     "Provider",
     "WarmupStatus",
+    "warmup_word",
 ]
 
 
@@ -85,6 +86,11 @@ class WarmupStatus(_OpenIntEnum):
     BANNED = -1
     SPAM_FOLDER_UNKNOWN = -2
     PERMANENT_SUSPENSION = -3
+
+
+def warmup_word(code: object) -> str:
+    """A warmup status as a word for sentences ("paused", "banned"); "unknown" when missing."""
+    return WarmupStatus(code).label.lower() if isinstance(code, int) else "unknown"
 
 
 class Provider(_OpenIntEnum):

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .plan import Plan
+from .records import PlanRecord
 
 __all__ = ["plan_html", "plan_text", "request_lines"]
 
 PREVIEW_ROWS = 15
 
 
-def request_lines(plan: Plan) -> list[str]:
+def request_lines(plan: PlanRecord) -> list[str]:
     """One line per request: what it sends and how many accounts it processes."""
     lines = []
     for i, planned in enumerate(plan.planned):
@@ -41,7 +40,7 @@ def _narrowing(body: dict[str, Any]) -> str:
     return (" with " + ", ".join(parts)) if parts else ""
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan: PlanRecord) -> str:
     s = plan.summary
     lines = [
         f"Plan: {s.action} warmup ({plan.description})" if plan.description else
@@ -62,7 +61,7 @@ def plan_text(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def plan_html(plan: Plan) -> str:
+def plan_html(plan: PlanRecord) -> str:
     s = plan.summary
     e = html.escape
     counts = "".join(

@@ -1,8 +1,9 @@
 """The runner: submit a plan's requests one job at a time, watch them, verify, lose nothing.
 
 Instantly runs one ``update-warmup-accounts`` job per workspace at a time and answers 409 while
-one runs (REFERENCE.md §5.5), so requests go strictly in sequence. A job's ``success`` is not
-each account's (§5.2): the runner reads ``processed_emails`` and then re-reads the accounts.
+one runs (docs/instantly-api.md §5.5), so requests go strictly in sequence. A job's ``success``
+is not each account's (§5.2): the runner reads ``processed_emails`` and then re-reads the
+accounts (verify.py). It runs a ``PlanRecord`` and never imports the planner.
 Every step is journalled before it is taken, so a crash or kernel restart resumes without a
 duplicate job: a submit whose answer was lost is looked up among recent jobs before anything is
 sent again.
@@ -11,79 +12,42 @@ sent again.
 from __future__ import annotations
 
 import os
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
 from . import _constants as C
+from ._clock import epoch
+from ._confirm import check_confirmation
 from ._core import backoff_delay
-from ._errors import (
-    ConfirmationRequired,
+from ._warmup import WarmupRequest
+from .client import AsyncInstantly
+from .errors import (
     ConflictError,
     JobTimeoutError,
     PlanStaleError,
-    RequestValidationError,
     UncertainSubmitError,
 )
-from ._warmup import WarmupRequest
-from .client import AsyncInstantly
-from .journal import Journal
-from .models import Job, WarmupStatus
-from .plan import Plan, PlannedRequest, to_record
-from .run_verify import Verifier
-from .sync_client import Instantly, resolve_async
+from .events import EventKind, Listener, RunEvent, StopSignal
+from .journal import Journal, Replay
+from .models import Job
+from .records import PlannedRequest, PlanRecord
+from .results import results_frame, results_rows
+from .sync_client import Client, async_client
+from .verify import Verifier
 
-__all__ = ["OUTCOMES", "RESULT_COLUMNS", "RunEvent", "client_of_results", "execute"]
-
-RESULT_COLUMNS: dict[str, str] = {
-    "email": "string",
-    "job_id": "string",
-    "before": "Int64",  # warmup_status when planned
-    "after": "Int64",  # warmup_status re-read after the run (verified)
-    "outcome": "string",  # changed, unchanged, skipped, not_found, failed
-    "error": "string",  # what went wrong, for failed (and unchanged) rows
-    "detail": "string",  # why, in words, for every row
-}
-OUTCOMES = ("changed", "unchanged", "skipped", "not_found", "failed")
+__all__ = ["execute"]
 
 # How far back to look for a job whose submit answer was lost; covers client/server clock skew.
 RECONCILE_WINDOW = 300.0
 RECONCILE_TRIES = 3
 
-_clients: weakref.WeakValueDictionary[str, Instantly | AsyncInstantly] = (
-    weakref.WeakValueDictionary()
-)
-
-
-class StopSignal(Protocol):
-    def is_set(self) -> bool: ...
-
-
-@dataclass(frozen=True)
-class RunEvent:
-    """What ``on_update`` receives while a plan runs.
-
-    ``kind`` is one of ``started``, ``submitting``, ``waiting_lock``, ``submitted``,
-    ``progress``, ``job_done``, ``verifying``, ``finished``, ``stopped``, ``stale``.
-    """
-
-    kind: str
-    requests: int
-    request: int | None = None
-    job: Job | None = None
-    done: int = 0
-    message: str = ""
-
-
-Listener = Callable[[RunEvent], object]
-
 
 async def execute(
-    plan: Plan,
+    client: Client,
+    plan: PlanRecord,
     *,
     confirm: str | int | None = None,
     journal: Journal | str | os.PathLike[str] | None = None,
@@ -107,36 +71,18 @@ async def execute(
         When set, no further job is submitted (the running one finishes; Instantly cannot
         cancel it).
     """
-    _check_confirmation(plan, confirm)
-    aclient = resolve_async(plan.client)
+    check_confirmation(plan.summary, plan.fingerprint, confirm)
+    aclient = async_client(client)
     log = journal if isinstance(journal, Journal) else (
         Journal(journal) if journal is not None else Journal.for_plan(plan.id)
     )  # fmt: skip
-    _clients[plan.id] = plan.client
     return await _Run(plan, aclient, log, on_update, stop, job_timeout, lock_timeout).run()
-
-
-def _check_confirmation(plan: Plan, confirm: str | int | None) -> None:
-    s = plan.summary
-    if not s.needs_confirmation:
-        return
-    if confirm == plan.fingerprint or (isinstance(confirm, int) and confirm == s.change):
-        return
-    why = "touches every account of the workspace" if s.touches_every_account else (
-        f"changes {s.change} accounts"
-    )  # fmt: skip
-    raise ConfirmationRequired(
-        f"This plan {why}. Check plan.frame, then run execute(confirm={plan.fingerprint!r}) "
-        f"or execute(confirm={s.change}).",
-        count=s.change,
-        fingerprint=plan.fingerprint,
-    )
 
 
 class _Run:
     def __init__(
         self,
-        plan: Plan,
+        plan: PlanRecord,
         client: AsyncInstantly,
         journal: Journal,
         on_update: Listener | None,
@@ -158,17 +104,17 @@ class _Run:
         self.verifier = Verifier(plan, client)
 
     def emit(
-        self, kind: str, request: int | None = None, job: Job | None = None, message: str = ""
+        self, kind: EventKind, request: int | None = None, job: Job | None = None, message: str = ""
     ) -> None:
         if self.on_update is not None:
             self.on_update(RunEvent(kind, self.total, request, job, len(self.jobs), message))
 
     async def run(self) -> pd.DataFrame:
-        replay = _Replay(self.journal, self.plan)
+        replay = self.journal.replay(self.plan)
         if replay.results is not None:
             if not replay.done:  # a crash between "results" and "done": finish the journal
                 self.journal.append("done")
-            return _frame(replay.results, self.plan)
+            return results_frame(replay.results, self.plan)
         self.fence, self.fenced = replay.fence, replay.fenced
         self.emit("started", message=f"{self.total} job(s)")
         self.verifier.start()
@@ -177,7 +123,7 @@ class _Run:
         finally:
             await self.verifier.aclose()  # an error may have left the sweep waiting
 
-    async def _run_jobs(self, replay: _Replay) -> pd.DataFrame:
+    async def _run_jobs(self, replay: Replay) -> pd.DataFrame:
         for i, planned in enumerate(self.plan.planned):
             if i in replay.finished:
                 self.jobs[i] = replay.finished[i]
@@ -209,9 +155,9 @@ class _Run:
     async def _verify(self) -> pd.DataFrame:
         """Re-read the planned accounts; journal and return one verified row per email."""
         after = await self.verifier.finish()
-        rows = _results(self.plan, self.jobs, after, self.ended)
+        rows = results_rows(self.plan, self.jobs, after, self.ended)
         self.journal.append("results", rows=rows, complete=not self.ended)
-        return _frame(rows, self.plan)
+        return results_frame(rows, self.plan)
 
     async def _submit(self, i: int, request: WarmupRequest) -> str:
         if not self.fenced:
@@ -273,7 +219,7 @@ class _Run:
                 async for job in jobs:
                     if self.fenced and job.id == self.fence:
                         break  # it and every job listed after it predate this plan
-                    created = _epoch(job.created_at)
+                    created = epoch(job.created_at)
                     if created is not None and created < since:
                         break
                     if job.id not in taken and request.matches_job(job):
@@ -338,130 +284,11 @@ class _Run:
             self.jobs[i] = exc.job
             return False
         self.jobs[i] = job
-        self.journal.append(
-            "job", request=i, job_id=job.id, status=job.status.value, progress=job.progress,
-            total=job.total_to_process, success_count=job.success_count,
-            failed_count=job.failed_count, processed=job.processed_emails,
-            created_at=job.created_at, updated_at=job.updated_at,
-        )  # fmt: skip
+        self.journal.job(i, job)
         self.durations.learn(len(planned.accounts), job)
         self.verifier.job_ended(i)
         self.emit("job_done", i, job)
         return True
-
-
-class _Replay:
-    """What a journal says already happened to this plan."""
-
-    def __init__(self, journal: Journal, plan: Plan) -> None:
-        records = journal.records()
-        if not records:
-            journal.append("plan", **to_record(plan))
-        elif records[0].get("plan_id") != plan.id:
-            raise RequestValidationError(
-                f"{journal.path} records another plan ({records[0].get('plan_id')}); "
-                "give this run its own journal"
-            )
-        self.sending: dict[int, dict[str, Any]] = {}
-        self.submitted: dict[int, str] = {}
-        self.finished: dict[int, Job] = {}
-        self.results: list[dict[str, Any]] | None = None
-        self.done = False
-        self.fence: str | None = None
-        self.fenced = False
-        for r in records:
-            kind, i = r["kind"], int(r.get("request", -1))
-            if kind == "sending":
-                self.sending[i] = r
-            elif kind == "refused":
-                self.sending.pop(i, None)
-            elif kind in ("submitted", "reconciled") and r.get("job_id"):
-                self.submitted[i] = r["job_id"]
-            elif kind == "reconciled":
-                self.sending.pop(i, None)
-            elif kind == "job":
-                self.finished[i] = _job_from_record(r)
-            elif kind == "results" and r.get("complete"):
-                self.results = r["rows"]
-            elif kind == "done":
-                self.done = True
-            elif kind == "fence" and not self.fenced:
-                self.fence, self.fenced = r.get("job_id"), True
-
-
-def _job_from_record(r: Mapping[str, Any]) -> Job:
-    return Job.from_api(
-        {"id": r["job_id"], "status": r["status"], "progress": r.get("progress", 0),
-         "type": "update-warmup-accounts", "created_at": r.get("created_at", ""),
-         "updated_at": r.get("updated_at", ""),
-         "data": {"total_to_process": r.get("total"), "success_count": r.get("success_count"),
-                  "failed_count": r.get("failed_count"),
-                  "processed_emails": r.get("processed") or []}}
-    )  # fmt: skip
-
-
-def _results(
-    plan: Plan, jobs: Mapping[int, Job], after: Mapping[str, int | None], ended: str
-) -> list[dict[str, Any]]:
-    goal = 0 if plan.action == "disable" else 1
-    per_email: dict[str, dict[str, Any]] = {}
-    for finished in jobs.values():
-        for entry in finished.processed_emails:
-            per_email[str(entry["email"]).lower()] = entry
-    rows = []
-    for row in plan.frame.astype(object).where(plan.frame.notna(), None).to_dict("records"):
-        key = str(row["email"]).lower()
-        now = after.get(key)
-        out: dict[str, Any] = {"email": row["email"], "job_id": None, "before": row["before"],
-                               "after": now, "error": None, "detail": row["reason"]}  # fmt: skip
-        if row["action"] == "not_found":
-            rows.append({**out, "after": None, "outcome": "not_found"})
-            continue
-        if row["action"] == "skip":
-            rows.append({**out, "outcome": "skipped"})
-            continue
-        job = jobs.get(row["request"]) if row["request"] is not None else None
-        if job is None:
-            rows.append({**out, "outcome": "skipped", "detail": ended or "not submitted"})
-            continue
-        out["job_id"] = job.id
-        entry = per_email.get(key) or {}
-        if key not in after or now is None:
-            rows.append({**out, "outcome": "failed", "error": "account no longer in the workspace"})
-        elif now == goal:
-            rows.append({**out, "outcome": "changed", "detail": f"warmup {_label(now)}"})
-        elif entry.get("status") == "failed":
-            rows.append({**out, "outcome": "failed", "error": str(entry.get("error") or "failed")})
-        elif not job.is_terminal or job.status.value != "success":
-            why = f"job {job.status.value}" + (
-                f" ({ended})" if ended and not job.is_terminal else ""
-            )
-            rows.append({**out, "outcome": "failed", "error": why})
-        elif now == row["before"]:
-            rows.append({**out, "outcome": "unchanged",
-                         "error": f"job succeeded but warmup is still {_label(now)}"})  # fmt: skip
-        else:
-            rows.append(
-                {**out, "outcome": "failed", "error": f"warmup is {_label(now)} after the job"}
-            )
-    return rows
-
-
-def _frame(rows: list[dict[str, Any]], plan: Plan) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).astype(RESULT_COLUMNS)
-    frame.attrs["instantly_nb"] = {"plan_id": plan.id, "action": plan.action}
-    return frame
-
-
-def _label(code: int | None) -> str:
-    return WarmupStatus(code).label.lower() if code is not None else "unknown"
-
-
-def _epoch(stamp: str) -> float | None:
-    try:
-        return float(pd.Timestamp(stamp).timestamp())
-    except (ValueError, TypeError):
-        return None
 
 
 class _Durations:
@@ -471,7 +298,7 @@ class _Durations:
         self.samples: list[tuple[int, float]] = []
 
     def learn(self, accounts: int, job: Job) -> None:
-        start, end = _epoch(job.created_at), _epoch(job.updated_at)
+        start, end = epoch(job.created_at), epoch(job.updated_at)
         if start is not None and end is not None and end > start and job.status.value == "success":
             self.samples.append((accounts, end - start))
 
@@ -488,9 +315,3 @@ class _Durations:
         var = sum((n - mean_n) ** 2 for n, _ in self.samples)
         slope = max(0.0, cov / var)
         return max(0.0, mean_d + slope * (accounts - mean_n))
-
-
-def client_of_results(results: pd.DataFrame) -> Instantly | AsyncInstantly | None:
-    """The client that produced ``results``, while it is alive (for ``undo(results)``)."""
-    plan_id = results.attrs.get("instantly_nb", {}).get("plan_id")
-    return _clients.get(plan_id) if plan_id else None

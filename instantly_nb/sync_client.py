@@ -1,59 +1,100 @@
-"""``Instantly``: the blocking facade over ``AsyncInstantly``, for scripts and notebook cells.
+"""``Instantly``: the blocking client, generated from ``AsyncInstantly`` method by method.
 
-It runs the async core on an event loop of its own. Inside Jupyter, where the kernel's loop is
-already running, that needs the nested-loop patch (nest-asyncio2), applied only then.
+Each public method here is the async one run to completion on an event loop of the client's own
+(``_blocking``), so signatures and docstrings are written once, in client.py. Inside Jupyter,
+where the kernel's loop is already running, that needs the nested-loop patch (nest-asyncio2),
+applied only then. ``blocking`` does the same for the library's async functions, and
+``async_client`` is the one way every layer turns either client into the async one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
+import re
 import weakref
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-import httpx
+from .client import AsyncInstantly, ClientBase, _Settings
+from .errors import InstantlyError
 
-from . import _constants as C
-from ._budget import RateLimit
-from ._clock import Clock
-from ._errors import InstantlyError
-from ._warmup import WarmupRequest
-from .client import AsyncInstantly, ClientIdentity, JobCallback, _settings
-from .models import AccountFilter, Job
+__all__ = ["Client", "Instantly", "async_client", "blocking"]
 
-__all__ = ["Instantly", "resolve_async", "run_blocking"]
-
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class Instantly(ClientIdentity):
+def _blocking(
+    method: Callable[Concatenate[AsyncInstantly, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[Instantly, P], T]:
+    """The async ``method``, run to completion on the sync client's loop."""
+
+    @functools.wraps(method)
+    def call(self: Instantly, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._run(method(self._async, *args, **kwargs))
+
+    return call
+
+
+def _iterating(
+    method: Callable[Concatenate[AsyncInstantly, P], AsyncIterator[T]],
+) -> Callable[Concatenate[Instantly, P], Iterator[T]]:
+    """The async generator ``method`` as a blocking iterator (one page fetched per need)."""
+
+    @functools.wraps(method)
+    def call(self: Instantly, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        return self._iterate(method(self._async, *args, **kwargs))
+
+    signature = inspect.signature(method)
+    # help() shows what the blocking method returns: AsyncGenerator[X, None] -> Iterator[X].
+    returns = re.sub(
+        r"^AsyncGenerator\[(.*), None\]$", r"Iterator[\1]", str(signature.return_annotation)
+    )
+    call.__signature__ = signature.replace(return_annotation=returns)  # type: ignore[attr-defined]
+    return call
+
+
+class Instantly(ClientBase):
     """Sync client: the same methods as ``AsyncInstantly``, blocking.
 
     Works in scripts, papermill runs and Jupyter cells alike. Parameters are those of
     ``AsyncInstantly``. Use it from one thread at a time.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str = C.DEFAULT_BASE_URL,
-        timeout: float = C.DEFAULT_TIMEOUT,
-        max_retries: int = C.DEFAULT_MAX_RETRIES,
-        rate: RateLimit | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock | None = None,
-        name: str | None = None,
-    ) -> None:
-        self._settings = _settings(
-            api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-            rate=rate, transport=transport, clock=clock, name=name,
-        )  # fmt: skip
-        self._async = AsyncInstantly._from_settings(self._settings)
+    def _init(self, settings: _Settings) -> None:
+        self._settings = settings
+        self._async = AsyncInstantly._from_settings(settings)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._twins: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncInstantly] = (
             weakref.WeakKeyDictionary()
         )
+
+    request = _blocking(AsyncInstantly.request)
+    list_accounts = _iterating(AsyncInstantly.list_accounts)
+    list_account_pages = _iterating(AsyncInstantly.list_account_pages)
+    get_account = _blocking(AsyncInstantly.get_account)
+    list_tags = _iterating(AsyncInstantly.list_tags)
+    list_tag_mappings = _iterating(AsyncInstantly.list_tag_mappings)
+    get_workspace = _blocking(AsyncInstantly.get_workspace)
+    submit_warmup = _blocking(AsyncInstantly.submit_warmup)
+    disable_warmup = _blocking(AsyncInstantly.disable_warmup)
+    enable_warmup = _blocking(AsyncInstantly.enable_warmup)
+    get_job = _blocking(AsyncInstantly.get_job)
+    list_jobs = _iterating(AsyncInstantly.list_jobs)
+    wait_job = _blocking(AsyncInstantly.wait_job)
+
+    def close(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._run(self._async.aclose())
+            self._loop.close()
+
+    def __enter__(self) -> Instantly:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # --- running the async core -----------------------------------------------------------
 
@@ -95,136 +136,53 @@ class Instantly(ClientIdentity):
             twin = self._twins[loop] = AsyncInstantly._from_settings(self._settings)
         return twin
 
-    # --- the same methods, blocking ---------------------------------------------------------
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        idempotent: bool | None = None,
-    ) -> Any:
-        return self._run(
-            self._async.request(method, path, params=params, json=json, idempotent=idempotent)
-        )
-
-    def list_accounts(self, **filters: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(self._async.list_accounts(**filters))
-
-    def list_account_pages(self, **filters: Any) -> Iterator[list[dict[str, Any]]]:
-        return self._iterate(self._async.list_account_pages(**filters))
-
-    def get_account(self, email: str) -> dict[str, Any]:
-        return self._run(self._async.get_account(email))
-
-    def list_tags(self, **params: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(self._async.list_tags(**params))
-
-    def list_tag_mappings(self, **params: Any) -> Iterator[dict[str, Any]]:
-        return self._iterate(self._async.list_tag_mappings(**params))
-
-    def get_workspace(self) -> dict[str, Any]:
-        return self._run(self._async.get_workspace())
-
-    def submit_warmup(self, request: WarmupRequest) -> Job:
-        return self._run(self._async.submit_warmup(request))
-
-    def disable_warmup(
-        self,
-        emails: Iterable[str] | None = None,
-        *,
-        include_all_emails: bool = False,
-        excluded_emails: Iterable[str] | None = None,
-        filter: AccountFilter | str | None = None,
-        tag_id: str | None = None,
-        search: str | None = None,
-    ) -> Job:
-        return self._run(
-            self._async.disable_warmup(
-                emails, include_all_emails=include_all_emails, excluded_emails=excluded_emails,
-                filter=filter, tag_id=tag_id, search=search,
-            )
-        )  # fmt: skip
-
-    def enable_warmup(
-        self,
-        emails: Iterable[str] | None = None,
-        *,
-        include_all_emails: bool = False,
-        excluded_emails: Iterable[str] | None = None,
-        filter: AccountFilter | str | None = None,
-        tag_id: str | None = None,
-        search: str | None = None,
-    ) -> Job:
-        return self._run(
-            self._async.enable_warmup(
-                emails, include_all_emails=include_all_emails, excluded_emails=excluded_emails,
-                filter=filter, tag_id=tag_id, search=search,
-            )
-        )  # fmt: skip
-
-    def get_job(self, id: str, data_fields: Iterable[str] | None = None) -> Job:
-        return self._run(self._async.get_job(id, data_fields))
-
-    def list_jobs(
-        self,
-        *,
-        ids: Iterable[str] | None = None,
-        type: str | None = None,
-        status: str | Iterable[str] | None = None,
-        sort_column: str | None = None,
-        sort_order: str | None = None,
-        limit: int = C.PAGE_LIMIT,
-    ) -> Iterator[Job]:
-        return self._iterate(
-            self._async.list_jobs(
-                ids=ids, type=type, status=status, sort_column=sort_column,
-                sort_order=sort_order, limit=limit,
-            )
-        )  # fmt: skip
-
-    def wait_job(
-        self,
-        id: str,
-        *,
-        timeout: float = C.DEFAULT_JOB_TIMEOUT,
-        expected_duration: float | None = None,
-        on_update: JobCallback | None = None,
-        raise_on_failure: bool = True,
-    ) -> Job:
-        return self._run(
-            self._async.wait_job(
-                id, timeout=timeout, expected_duration=expected_duration,
-                on_update=on_update, raise_on_failure=raise_on_failure,
-            )
-        )  # fmt: skip
-
-    def close(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._run(self._async.aclose())
-            self._loop.close()
-
-    def __enter__(self) -> Instantly:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+Client = Instantly | AsyncInstantly
 
 
-def resolve_async(client: Instantly | AsyncInstantly) -> AsyncInstantly:
-    """The async client to use on the running loop, for layers written once, async."""
+def async_client(client: Client) -> AsyncInstantly:
+    """The async client to use on the running loop: how every layer takes either client."""
     if isinstance(client, AsyncInstantly):
         return client
     if isinstance(client, Instantly):
         return client._async_for_running_loop()
-    raise TypeError(f"expected an Instantly or AsyncInstantly client, got {type(client).__name__}")
+    raise TypeError(
+        f"expected an instantly_nb.Instantly or AsyncInstantly client, got {type(client).__name__}"
+    )
 
 
-def run_blocking(client: Instantly, coro: Coroutine[Any, Any, T]) -> T:
-    """Run an async operation of the layers above on ``client``'s own loop."""
-    return client._run(coro)
+def blocking(
+    func: Callable[Concatenate[Any, P], Awaitable[T]],
+) -> Callable[Concatenate[Instantly, P], T]:
+    """The blocking twin of an async library function whose first argument is the client.
+
+    ``read_accounts = blocking(aread_accounts)``: same signature and docstring; it runs on the
+    ``Instantly`` client's own loop (inside Jupyter too). An ``AsyncInstantly`` is pointed to
+    the async twin in ``instantly_nb.aio``.
+    """
+    name = func.__name__.removeprefix("a")
+
+    @functools.wraps(func)
+    def call(client: Instantly, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if not isinstance(client, Instantly):
+            if isinstance(client, AsyncInstantly):
+                raise TypeError(
+                    f"{name} blocks; with an AsyncInstantly client use "
+                    f"`await instantly_nb.aio.{name}(...)`"
+                )
+            raise TypeError(
+                f"{name} expects an instantly_nb.Instantly client first, got "
+                f"{type(client).__name__}"
+            )
+        return client._run(_coroutine(func(client, *args, **kwargs)))
+
+    call.__name__ = name
+    call.__qualname__ = func.__qualname__.removesuffix(func.__name__) + name
+    return call
+
+
+async def _coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
 
 
 _nested: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()

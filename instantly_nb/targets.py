@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import RequestValidationError
 from ._warmup import check_email, check_filter
+from .errors import RequestValidationError
 from .models import AccountFilter
 
-__all__ = ["Selection", "Target", "read_emails", "read_exclusions"]
+__all__ = ["Selection", "Target", "filter_from", "read_emails", "read_exclusions"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.filter is not None:
-            object.__setattr__(self, "filter", _filter_from(self.filter))
+            object.__setattr__(self, "filter", filter_from(self.filter))
         if self.tag is not None and not self.tag.strip():
             raise RequestValidationError("Selection tag is empty")
         if self.search is not None and not self.search.strip():
@@ -85,7 +85,7 @@ class Selection:
 Target = Selection | pd.DataFrame | pd.Series | Iterable[str] | str | Path
 
 
-def _filter_from(value: AccountFilter | str) -> AccountFilter:
+def filter_from(value: AccountFilter | str) -> AccountFilter:
     by_label = {f.label.lower(): f for f in AccountFilter}
     if isinstance(value, str) and value.strip().lower() in by_label:
         return by_label[value.strip().lower()]

@@ -1,43 +1,36 @@
 """Undo a run and resume an interrupted one: both start from what a run left behind.
 
 ``undo`` reads a results frame; ``resume`` reads a journal. Neither sends anything the runner
-would not: they make a plan and hand it to ``run.execute``.
+would not: they make a plan and hand it to the runner.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pandas as pd
 
-from ._errors import RequestValidationError
+from . import _constants as C
 from ._warmup import Action
-from .client import AsyncInstantly
+from .errors import RequestValidationError
+from .events import Listener, StopSignal
 from .journal import Journal
-from .plan import Plan, aplan, from_record
-from .run import client_of_results, execute
-from .sync_client import Instantly, run_blocking
+from .plan import Plan
+from .planner import aplan
+from .run import execute
+from .sync_client import Client, blocking
 
 __all__ = ["aresume", "aundo", "resume", "undo"]
 
 
-def undo(results: pd.DataFrame, client: Instantly | None = None) -> Plan:
+async def aundo(client: Client, results: pd.DataFrame) -> Plan:
     """The plan that puts back the warmup state of every row that ``changed``.
 
-    ``client`` defaults to the one that ran the plan (kept while it is alive).
+    Accounts whose warmup was in an error state before the run are left alone: no request can
+    put an error state back, and the opposite toggle would turn their warmup on.
     """
-    chosen = client or _client_of(results)
-    if not isinstance(chosen, Instantly):
-        raise TypeError(
-            "undo needs an Instantly client; with AsyncInstantly use `await aundo(...)`"
-        )
-    return run_blocking(chosen, aundo(results, chosen))
-
-
-async def aundo(results: pd.DataFrame, client: Instantly | AsyncInstantly | None = None) -> Plan:
-    """``undo`` for async code."""
-    chosen = client or _client_of(results)
+    if isinstance(client, pd.DataFrame):
+        raise TypeError("undo takes the client first: undo(client, results)")
     if "outcome" not in results.columns or "after" not in results.columns:
         raise RequestValidationError("undo expects the results frame returned by execute()")
     changed = results[results["outcome"] == "changed"]
@@ -48,8 +41,6 @@ async def aundo(results: pd.DataFrame, client: Instantly | AsyncInstantly | None
         raise RequestValidationError(
             f"the changed rows end in different warmup states {sorted(states)}; undo each run apart"
         )
-    # A warmup error before the run (banned, suspended: < 0) cannot be put back by any request;
-    # the opposite toggle would turn such an account's warmup on, so undo leaves it alone.
     restorable = changed[changed["before"].isin([0, 1])]
     lost = len(changed) - len(restorable)
     if restorable.empty:
@@ -58,7 +49,7 @@ async def aundo(results: pd.DataFrame, client: Instantly | AsyncInstantly | None
             "and no request can put an error state back"
         )
     action: Action = "enable" if states == {0} else "disable"
-    plan = await aplan(chosen, action, list(restorable["email"]))
+    plan = await aplan(client, action, list(restorable["email"]))
     plan.description = "undo of " + str(
         results.attrs.get("instantly_nb", {}).get("plan_id", "a run")
     )
@@ -67,27 +58,24 @@ async def aundo(results: pd.DataFrame, client: Instantly | AsyncInstantly | None
     return plan
 
 
-def _client_of(results: pd.DataFrame) -> Instantly | AsyncInstantly:
-    client = client_of_results(results)
-    if client is None:
-        raise RequestValidationError("pass the client: undo(results, client)")
-    return client
-
-
-def resume(
-    client: Instantly, journal: Journal | str | os.PathLike[str], **options: Any
+async def aresume(
+    client: Client,
+    journal: Journal | str | os.PathLike[str],
+    *,
+    on_update: Listener | None = None,
+    stop: StopSignal | None = None,
+    job_timeout: float = C.DEFAULT_JOB_TIMEOUT,
 ) -> pd.DataFrame:
     """Finish a run from its journal after a crash or kernel restart (no duplicate jobs)."""
-    return run_blocking(client, aresume(client, journal, **options))
-
-
-async def aresume(
-    client: Instantly | AsyncInstantly, journal: Journal | str | os.PathLike[str], **options: Any
-) -> pd.DataFrame:
-    """``resume`` for async code."""
+    if not isinstance(journal, Journal | str | os.PathLike):
+        raise TypeError("resume takes the client first: resume(client, journal)")
     log = journal if isinstance(journal, Journal) else Journal(journal)
-    records = log.records()
-    if not records or records[0].get("kind") != "plan":
-        raise RequestValidationError(f"{log.path} holds no plan to resume")
-    plan = from_record(client, records[0])
-    return await execute(plan, confirm=plan.fingerprint, journal=log, **options)
+    plan = log.plan_record()
+    return await execute(
+        client, plan, confirm=plan.fingerprint, journal=log, on_update=on_update, stop=stop,
+        job_timeout=job_timeout,
+    )  # fmt: skip
+
+
+undo = blocking(aundo)
+resume = blocking(aresume)

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from instantly_nb import VirtualClock
 from instantly_nb._demo import DemoInstantly, demo
 from instantly_nb.journal import Journal
+from instantly_nb.testing import VirtualClock
 
 
 def workspace(accounts: int = 1200, seed: int = 7, **options: Any) -> DemoInstantly:

@@ -14,20 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from instantly_nb import (
-    AuthenticationError,
-    ConfirmationRequired,
-    Instantly,
-    PaymentRequiredError,
-    PermissionDeniedError,
-    RequestValidationError,
-    Selection,
-    VirtualClock,
-    demo,
-)
+from instantly_nb import ConfirmationRequired, Instantly, RequestValidationError, Selection, demo
 from instantly_nb._demo import DemoInstantly
+from instantly_nb.errors import AuthenticationError, PaymentRequiredError, PermissionDeniedError
 from instantly_nb.frames import read_accounts
-from instantly_nb.plan import plan_disable
+from instantly_nb.planner import plan_disable
+from instantly_nb.testing import VirtualClock
 
 KEY = "sk_live_bad_inputs_5e1f0c2a9d"
 CYRILLIC_A = "\u0430"  # looks like "a"

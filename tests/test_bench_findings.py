@@ -14,12 +14,13 @@ import httpx
 import pandas as pd
 import pytest
 
-from instantly_nb import Instantly, RateLimit, RunEvent, Selection, VirtualClock, read_accounts
+from instantly_nb import Instantly, RateLimit, RunEvent, Selection, read_accounts
 from instantly_nb import _constants as C
 from instantly_nb._cover import Candidate, SelectionSpec, choose_cover
 from instantly_nb._demo import DemoInstantly, demo
 from instantly_nb.emulator import JobTiming
-from instantly_nb.plan import plan_disable
+from instantly_nb.planner import plan_disable
+from instantly_nb.testing import VirtualClock
 
 
 def _keys(prefix: str, n: int, start: int = 0) -> frozenset[str]:

@@ -5,7 +5,7 @@ import random
 import pytest
 
 from instantly_nb._budget import RateBudget, RateLimit
-from instantly_nb._errors import ConfigurationError
+from instantly_nb.errors import ConfigurationError
 
 
 def _max_in_window(stamps: list[float], length: float) -> int:

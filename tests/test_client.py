@@ -12,23 +12,20 @@ from typing import Any
 import httpx
 import pytest
 
-from instantly_nb import (
-    AsyncInstantly,
+from instantly_nb import AsyncInstantly, Instantly, RateLimit, RequestValidationError
+from instantly_nb.errors import (
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
     ConnectionFailed,
-    Instantly,
     JobFailedError,
     JobTimeoutError,
     NotFoundError,
-    RateLimit,
     RateLimitError,
     RequestTimeout,
-    RequestValidationError,
     UncertainSubmitError,
-    VirtualClock,
 )
+from instantly_nb.testing import VirtualClock
 
 KEY = "sk_live_7f3a9c1e5b2d4f6a8c0e"
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]

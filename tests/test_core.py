@@ -24,7 +24,7 @@ from instantly_nb._core import (
     resolve_api_key,
     retry_decision,
 )
-from instantly_nb._errors import (
+from instantly_nb.errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,

@@ -17,7 +17,7 @@ from instantly_nb.frames import (
     read_tags,
     smtp_error_text,
 )
-from instantly_nb.plan import plan_disable
+from instantly_nb.planner import plan_disable
 
 
 def _dtypes(frame: pd.DataFrame) -> dict[str, str]:

@@ -10,7 +10,8 @@ from helpers import posts, states, workspace
 
 from instantly_nb import RequestValidationError
 from instantly_nb.frames import read_accounts
-from instantly_nb.plan import PLAN_COLUMNS, plan_disable, plan_enable
+from instantly_nb.planner import plan_disable, plan_enable
+from instantly_nb.records import PLAN_COLUMNS
 from instantly_nb.targets import Selection
 
 

@@ -21,10 +21,11 @@ from helpers import (
 
 from instantly_nb import ConfirmationRequired, PlanStaleError
 from instantly_nb._demo import DemoInstantly
+from instantly_nb.events import RunEvent
 from instantly_nb.frames import read_accounts
 from instantly_nb.journal import Journal
-from instantly_nb.plan import plan_disable
-from instantly_nb.run import OUTCOMES, RESULT_COLUMNS, RunEvent
+from instantly_nb.planner import plan_disable
+from instantly_nb.results import OUTCOMES, RESULT_COLUMNS
 from instantly_nb.targets import Selection
 from instantly_nb.undo import resume, undo
 
@@ -243,7 +244,7 @@ def test_undo_restores_the_exact_prior_state() -> None:
     before = states(client)
     results = plan_disable(client, target).execute()
     assert states(client) != before
-    back = undo(results).execute()
+    back = undo(client, results).execute()
     assert (back["outcome"] == "changed").all()
     assert states(client) == before
 
@@ -274,17 +275,17 @@ def test_execute_shows_live_progress_by_default(capsys: pytest.CaptureFixture[st
 
 def test_text_progress_throttles_all_but_milestones() -> None:
     from instantly_nb.models import Job
-    from instantly_nb.run_progress import TextProgress
+    from instantly_nb.progress_text import TextProgress
 
     shown: list[str] = []
     progress = TextProgress("disable warmup", show=shown.append, interval=60)
     job = Job.from_api({"id": "j", "status": "in-progress", "progress": 10,
-                        "data": {"total_to_process": 100}})  # fmt: skip
+                        "data": {"total_to_process": 100, "success_count": 10}})  # fmt: skip
     progress(RunEvent("started", 1))
     for _ in range(50):
         progress(RunEvent("progress", 1, 0, job))
     done = Job.from_api({"id": "j", "status": "success", "progress": 100,
-                         "data": {"total_to_process": 100}})  # fmt: skip
+                         "data": {"total_to_process": 100, "success_count": 100}})  # fmt: skip
     progress(RunEvent("job_done", 1, 0, done, done=1))
     progress(RunEvent("finished", 1, done=1, message="done"))
     assert len(shown) == 3  # started, job_done, finished: the 50 polls fell in one interval

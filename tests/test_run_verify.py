@@ -19,8 +19,8 @@ from helpers import (
 from instantly_nb._demo import DEMO_BASE_URL, DemoInstantly
 from instantly_nb.client import AsyncInstantly
 from instantly_nb.frames import read_accounts
-from instantly_nb.plan import plan_disable
-from instantly_nb.run_verify import Verifier
+from instantly_nb.planner import plan_disable
+from instantly_nb.verify import Verifier
 
 PAUSED = "ACC_FILTER_W_PAUSED"
 ERROR = "ACC_FILTER_W_ERROR"

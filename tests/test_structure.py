@@ -1,4 +1,9 @@
-"""Cheap structural guarantees: the public surface, sync/async parity, and the layers."""
+"""Cheap structural guarantees: the public surface, sync/async parity, and the layers.
+
+The layers (docs/architecture.md), bottom to top; a module may import its own layer and those
+below, never above, and no two modules may import each other, however indirectly, counting
+imports inside functions and under ``TYPE_CHECKING``.
+"""
 
 from __future__ import annotations
 
@@ -9,33 +14,147 @@ import sys
 from pathlib import Path
 
 import instantly_nb
-from instantly_nb import _errors
+from instantly_nb import errors
 from instantly_nb.client import AsyncInstantly
 from instantly_nb.sync_client import Instantly
 
 PACKAGE = Path(instantly_nb.__file__).parent
 
-# DESIGN.md "Layers": a module may import only modules of a lower rank.
-RANKS = {
-    "_constants": 0, "_clock": 0, "models": 0,
-    "_errors": 1,
-    "_budget": 2, "_core": 2,
-    "_warmup": 3, "_cover": 3, "_candidates": 4,
-    "emulator": 4, "client": 4,
-    "sync_client": 5,
-    "_demo": 6, "targets": 6, "journal": 6, "plan_view": 6,
-    "frames": 7,
-    "plan": 8, "run": 8, "undo": 8, "run_progress": 8, "run_verify": 8,  # one layer (DESIGN.md): plan -> run -> undo, and back
-    "widgets": 9,
-    "__init__": 10,
-}  # fmt: skip
-SAME_LAYER = {"plan", "run", "undo", "run_progress", "run_verify"}
+LAYERS: list[set[str]] = [
+    # pure values and decisions: no I/O
+    {"_constants", "_clock", "models", "errors", "_budget", "_core", "_warmup", "_cover",
+     "_candidates", "_confirm", "events", "records"},
+    {"emulator"},  # a fake workspace: knows the values, never the client
+    {"client", "sync_client"},
+    {"targets", "lookup", "frames", "_demo"},  # workspace reads
+    {"journal", "results", "verify", "run"},  # the engine: runs a PlanRecord, not a Plan
+    {"progress", "progress_text"},  # one model, drawn as text here and as widgets on top
+    {"plan_view", "plan", "planner", "undo"},
+    {"widgets"},
+    {"__init__", "aio", "testing"},  # the doors users come in by
+]  # fmt: skip
+RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 
 
-def test_all_is_sorted_and_complete() -> None:
+def _unit(path: Path) -> str:
+    """A module's name in ``LAYERS``: subpackages count as one unit."""
+    return path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, wherever the import statement stands."""
+    found: set[str] = set()
+    package = _module(path).split(".") if path.name == "__init__.py" else (
+        _module(path).split(".")[:-1]
+    )  # fmt: skip
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and node.module:
+                found.add(node.module)
+                found |= {f"{node.module}.{a.name}" for a in node.names}
+            elif node.level > 0:
+                base = package[: len(package) - node.level + 1]
+                stem = [*base, *(node.module.split(".") if node.module else [])]
+                if node.module:  # "from . import x" imports x, not the package itself
+                    found.add(".".join(stem))
+                found |= {".".join([*stem, a.name]) for a in node.names}
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports (names that are not modules are dropped)."""
+    paths = {_module(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in paths.items():
+        graph[name] = {m for m in _imports(path) if m in paths and m != name}
+        # A submodule import loads its package's __init__ too, but that is Python's doing,
+        # not a dependency of the importer on its parents: only explicit imports count.
+    return graph
+
+
+def test_no_import_cycle_anywhere_lazy_imports_included() -> None:
+    graph = _graph()
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt) :] + [nxt]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+
+
+def test_imports_point_down_only() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        own = _unit(path)
+        assert own in RANK, f"{path.relative_to(PACKAGE)} has no layer in LAYERS"
+        for module in _imports(path):
+            parts = module.split(".")
+            if parts[0] != "instantly_nb" or len(parts) == 1 or parts[1] == own:
+                continue
+            assert parts[1] in RANK, f"{module} has no layer"
+            assert RANK[parts[1]] <= RANK[own], f"{path.relative_to(PACKAGE)} imports {module}"
+
+
+def test_the_engine_never_imports_the_planner() -> None:
+    for name in ("journal", "results", "verify", "run"):
+        imported = {m.split(".")[1] for m in _imports(PACKAGE / f"{name}.py") if "." in m}
+        assert not imported & {"plan", "planner", "undo"}, name
+
+
+def test_the_client_and_all_it_imports_stay_free_of_pandas() -> None:
+    graph = _graph()
+    seen, todo = set(), ["instantly_nb.client", "instantly_nb.sync_client"]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph[module])
+    paths = {_module(p): p for p in PACKAGE.rglob("*.py")}
+    for module in sorted(seen):
+        roots = {m.split(".")[0] for m in _imports(paths[module])}
+        assert "pandas" not in roots, f"{module} imports pandas, and the client imports it"
+
+
+def test_ipywidgets_only_in_widgets_and_httpx_only_below_the_reads() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        unit = _unit(path)
+        roots = {m.split(".")[0] for m in _imports(path)}
+        if unit != "widgets":
+            assert "ipywidgets" not in roots, f"{unit} imports ipywidgets"
+        if RANK[unit] > RANK["client"]:
+            assert "httpx" not in roots, f"{unit} imports httpx (only the client talks HTTP)"
+
+
+def test_importing_the_package_loads_neither_the_emulator_nor_ipywidgets() -> None:
+    code = (
+        "import sys, instantly_nb\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('instantly_nb.emulator',"
+        " 'instantly_nb.widgets', 'ipywidgets'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_all_is_small_sorted_and_complete() -> None:
     names = instantly_nb.__all__
     assert names == sorted(names)
     assert len(set(names)) == len(names)
+    assert len(names) <= 24, "the top-level surface grows: does the name belong in a submodule?"
     for name in names:
         assert hasattr(instantly_nb, name), name
     public = {n for n in vars(instantly_nb) if not n.startswith("_") and n != "annotations"}
@@ -43,12 +162,25 @@ def test_all_is_sorted_and_complete() -> None:
     assert public - modules <= set(names), "exported without being in __all__"
 
 
-def test_every_error_is_exported_and_under_instantly_error() -> None:
-    for name in _errors.__all__:
-        cls = getattr(_errors, name)
-        assert issubclass(cls, _errors.InstantlyError)
-        assert getattr(instantly_nb, name) is cls
-        assert name in (_errors.__doc__ or ""), f"{name} missing from the drawn tree"
+def test_every_error_is_in_the_errors_module_under_instantly_error() -> None:
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.InstantlyError)
+        assert name in (errors.__doc__ or ""), f"{name} missing from the drawn tree"
+        if name in instantly_nb.__all__:
+            assert getattr(instantly_nb, name) is cls
+
+
+def test_the_async_twins_have_the_blocking_signatures() -> None:
+    from instantly_nb import aio
+
+    for name in aio.__all__:
+        if name in ("AsyncInstantly", "plan"):
+            continue
+        blocking, twin = getattr(instantly_nb, name), getattr(aio, name)
+        assert inspect.iscoroutinefunction(twin), name
+        assert inspect.signature(blocking) == inspect.signature(twin), name
+        assert blocking.__doc__ == twin.__doc__, name
 
 
 def _public_methods(cls: type) -> dict[str, inspect.Signature]:
@@ -70,70 +202,7 @@ def test_sync_and_async_clients_have_the_same_methods_and_signatures() -> None:
     assert {"base_url", "name", "clock", "rate"} <= props
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    # Imports under `if TYPE_CHECKING:` are for annotations only, not runtime dependencies.
-    typing_only = {
-        id(n)
-        for block in ast.walk(tree)
-        if isinstance(block, ast.If) and ast.unparse(block.test).endswith("TYPE_CHECKING")
-        for stmt in block.body
-        for n in ast.walk(stmt)
-    }
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if id(node) in typing_only:
-            continue
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level == 0 and node.module:
-                found.add(node.module)
-            elif node.level > 0:
-                package = path.parent.relative_to(PACKAGE.parent).parts
-                base = list(package[: len(package) - node.level + 1])
-                if node.module is None:
-                    found |= {".".join([*base, alias.name]) for alias in node.names}
-                else:
-                    found.add(".".join([*base, node.module]))
-    return found
-
-
-def _rank(module: str) -> int | None:
-    parts = module.split(".")
-    if parts[0] != "instantly_nb":
-        return None
-    if len(parts) == 1:
-        return RANKS["__init__"]
-    return RANKS.get(parts[1])
-
-
-def test_imports_point_down_only() -> None:
-    for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE)
-        own = RANKS.get(rel.parts[0].removesuffix(".py"))
-        assert own is not None, f"{rel} has no layer in RANKS"
-        for module in _imports(path):
-            rank = _rank(module)
-            if rank is None or module.split(".")[1:2] == [rel.parts[0].removesuffix(".py")]:
-                continue
-            peers = {rel.parts[0].removesuffix(".py"), module.split(".")[1]} <= SAME_LAYER
-            assert rank < own or peers, f"{rel} imports {module} (up a layer)"
-
-
-def test_lower_layers_import_neither_pandas_nor_ipywidgets() -> None:
-    for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE)
-        rank = RANKS[rel.parts[0].removesuffix(".py")]
-        roots = {m.split(".")[0] for m in _imports(path)}
-        if rank <= RANKS["sync_client"]:
-            assert "pandas" not in roots, f"{rel} imports pandas"
-        if rel.parts[0] != "widgets":
-            assert "ipywidgets" not in roots, f"{rel} imports ipywidgets"
-            assert "httpx" not in roots or rank <= RANKS["sync_client"], f"{rel} imports httpx"
-
-
-def test_importing_the_package_does_not_import_ipywidgets() -> None:
-    code = "import sys, instantly_nb; print('ipywidgets' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def test_blocking_methods_return_what_they_say() -> None:
+    """``help(Instantly.list_jobs)`` must not promise an async generator."""
+    for name, sig in _public_methods(Instantly).items():
+        assert "Async" not in str(sig.return_annotation), name

@@ -13,7 +13,8 @@ import textwrap
 SCRIPT = textwrap.dedent(
     """
     import asyncio, sys, httpx
-    from instantly_nb import Instantly, VirtualClock
+    from instantly_nb import Instantly
+    from instantly_nb.testing import VirtualClock
 
     calls = []
     def handler(request):

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from instantly_nb._errors import RequestValidationError
 from instantly_nb._warmup import WarmupRequest, check_email
+from instantly_nb.errors import RequestValidationError
 from instantly_nb.models import AccountFilter, Job
 
 TAG = "0b6f5a4e-3c0f-4c7e-9a63-7d1c2b9f0e11"

@@ -2,16 +2,16 @@
 
 A ``drop`` fault cannot close a connection from inside ASGI, so a dropped request is never
 answered: the app waits until the client disconnects (a client sees its read timeout). With
-``after_processing=True`` the request was processed first. Delays sleep on the emulator's clock.
+``after_processing=True`` the request was processed first. Delays sleep on the given clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .._clock import Clock
+from .responses import Handle
 
 __all__ = ["ASGIApp", "make_asgi"]
 
@@ -25,8 +25,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_BODY = 1024 * 1024 + 1
 
 
-def make_asgi(emulator: Emulator) -> ASGIApp:
-    """An ASGI app answering every request through ``emulator.handle``."""
+def make_asgi(handle: Handle, clock: Clock) -> ASGIApp:
+    """An ASGI app answering every request through ``handle``, sleeping delays on ``clock``."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -54,11 +54,9 @@ def make_asgi(emulator: Emulator) -> ASGIApp:
             key = bytes(name).decode("latin-1").lower()
             text = bytes(value).decode("latin-1")
             headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        response = emulator.handle(
-            scope.get("method", "GET"), path, query, headers, b"".join(chunks)
-        )
+        response = handle(scope.get("method", "GET"), path, query, headers, b"".join(chunks))
         if response.delay > 0:
-            await emulator.clock.sleep(response.delay)
+            await clock.sleep(response.delay)
         if response.drop is not None:
             while (await receive())["type"] != "http.disconnect":
                 pass

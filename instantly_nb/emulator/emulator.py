@@ -191,13 +191,13 @@ class Emulator(WorkspaceEdits):
 
     def transport(self) -> EmulatorTransport:
         """An httpx transport for ``httpx.Client`` and ``httpx.AsyncClient`` alike."""
-        return EmulatorTransport(self)
+        return EmulatorTransport(self.handle, self.clock)
 
     @property
     def asgi(self) -> ASGIApp:
         """The emulator as an ASGI 3 application (serve it with uvicorn: ``server.serve``)."""
         if self._asgi is None:
-            self._asgi = make_asgi(self)
+            self._asgi = make_asgi(self.handle, self.clock)
         return self._asgi
 
     # --- inspection ----------------------------------------------------------------------------

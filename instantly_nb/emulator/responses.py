@@ -8,11 +8,13 @@ first, Fastify validation errors carry ``code`` after ``statusCode``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 __all__ = [
     "JSON_TYPE",
+    "Handle",
     "Response",
     "api_error",
     "json_response",
@@ -65,6 +67,16 @@ class Response:
     def json(self) -> Any:
         """The body decoded as JSON (for tests and direct callers)."""
         return json.loads(self.body)
+
+
+# The adapters (transport.py, asgi.py) take a Handle, not the Emulator: emulator.py builds them,
+# and an adapter importing it back would close an import cycle.
+Handle: TypeAlias = Callable[[str, str, str, dict[str, str], bytes], Response]
+"""Answers one request: ``(method, raw path, raw query, headers, body) -> Response``.
+
+Header names are lower case; path and query are as sent (percent-encoded). ``Emulator.handle``
+is one.
+"""
 
 
 def encode(value: Any) -> bytes:

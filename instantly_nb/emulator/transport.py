@@ -9,14 +9,11 @@ a request dropped before processing raises ``httpx.ConnectError`` (nothing happe
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import httpx
 
-from .responses import Response
-
-if TYPE_CHECKING:
-    from .emulator import Emulator
+from .._clock import Clock
+from .responses import Handle, Response
 
 __all__ = ["EmulatorTransport"]
 
@@ -31,14 +28,19 @@ def _read_timeout(request: httpx.Request) -> float | None:
 
 
 class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Sends each request to ``Emulator.handle``; one object serves sync and async clients."""
+    """Sends each request to ``handle`` and waits out delays on ``clock``.
 
-    def __init__(self, emulator: Emulator) -> None:
-        self._emulator = emulator
+    One object serves sync and async clients. ``Emulator.transport()`` builds one from the
+    emulator's ``handle`` and ``clock``.
+    """
+
+    def __init__(self, handle: Handle, clock: Clock) -> None:
+        self._handle = handle
+        self._clock = clock
 
     def _answer(self, request: httpx.Request, body: bytes) -> Response:
         raw_path, _, query = request.url.raw_path.partition(b"?")
-        return self._emulator.handle(
+        return self._handle(
             request.method,
             raw_path.decode("ascii", "replace"),
             query.decode("ascii", "replace"),
@@ -71,8 +73,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         response = self._answer(request, request.read())
         wait, timed_out = self._wait(request, response)
         if wait > 0:
-            clock = self._emulator.clock
-            advance = getattr(clock, "advance", None)
+            advance = getattr(self._clock, "advance", None)
             # A virtual clock moves instead of sleeping; sync code cannot await clock.sleep().
             if callable(advance):
                 advance(wait)
@@ -84,5 +85,5 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         response = self._answer(request, await request.aread())
         wait, timed_out = self._wait(request, response)
         if wait > 0:
-            await self._emulator.clock.sleep(wait)
+            await self._clock.sleep(wait)
         return self._finish(request, response, timed_out)

@@ -11,7 +11,7 @@ import html
 
 import ipywidgets as w
 
-from ._progress_model import JobState, Tone, clock_text
+from ..progress import JobState, Tone, clock_text
 
 __all__ = ["BAR_STYLES", "COLOURS", "JobRow"]
 

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-from .._errors import InstantlyError
+from ..errors import InstantlyError
 
 __all__ = ["error_text", "guarded", "show_error", "spawn", "with_full_text"]
 

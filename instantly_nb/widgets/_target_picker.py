@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
-from .._errors import RequestValidationError
+from ..errors import RequestValidationError
 from ..models import AccountFilter
 from ..targets import Selection, Target, read_emails
 

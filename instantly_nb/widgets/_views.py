@@ -16,9 +16,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ..models import WarmupStatus
-from ..plan import Plan
 from ..plan_view import request_lines
-from ._progress_model import RunProgress
+from ..progress import RunProgress
+from ..records import PlanRecord as Plan
 
 __all__ = ["csv_link", "panel_text", "plan_preview_html", "results_html", "submitted_html"]
 

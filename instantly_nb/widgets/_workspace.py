@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 import ipywidgets as w
 
 from .._demo import DemoInstantly
-from .._errors import RequestValidationError
-from ..client import AsyncInstantly
-from ..sync_client import Instantly
+from ..errors import RequestValidationError
+from ..sync_client import Client, Instantly
 
 __all__ = ["KEY_NOTE", "KeyBox", "workspace_html"]
 
@@ -26,7 +25,7 @@ KEY_NOTE = (
 )
 
 
-def workspace_html(client: Instantly | AsyncInstantly, name: str | None) -> str:
+def workspace_html(client: Client, name: str | None) -> str:
     """A banner naming the workspace (``name`` from the API when known) and where it lives."""
     host = urlsplit(client.base_url).hostname or client.base_url
     if isinstance(client, DemoInstantly):

@@ -16,15 +16,16 @@ from typing import Any
 import ipywidgets as w
 import pandas as pd
 
+from .._confirm import CONFIRM_ABOVE, confirm_count
 from .._demo import demo
-from .._errors import RequestValidationError
-from ..client import AsyncInstantly
+from ..errors import RequestValidationError
 from ..frames import aread_accounts, aread_tags
 from ..journal import Journal
-from ..plan import Plan, aplan
-from ..sync_client import Instantly, resolve_async
+from ..plan import Plan
+from ..planner import aplan
+from ..sync_client import Client, async_client
 from ..undo import aundo
-from ._gate import CONFIRM_ABOVE, confirm_count, may_submit, submit_label
+from ._gate import may_submit, submit_label
 from ._report import guarded, with_full_text
 from ._steps import Steps
 from ._target_picker import TargetPicker
@@ -32,11 +33,9 @@ from ._views import csv_link, panel_text, plan_preview_html, results_html, submi
 from ._workspace import KeyBox, workspace_html
 from .progress import JobProgress
 
-__all__ = ["CONFIRM_ABOVE", "WarmupPanel"]
+__all__ = ["WarmupPanel"]
 
 _TONES = {"info": "#1d4ed8", "ok": "#15803d", "warn": "#b45309", "error": "#b91c1c"}
-
-Client = Instantly | AsyncInstantly
 
 
 class WarmupPanel(w.VBox):  # type: ignore[misc]
@@ -165,7 +164,7 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self._update_buttons()
 
     async def _load_workspace(self) -> None:
-        aclient = resolve_async(self._client())
+        aclient = async_client(self._client())
         try:
             workspace = await aclient.get_workspace()
         except Exception:
@@ -193,7 +192,10 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         choice = self._choice
         target, exclude = self.targets.target(), self.targets.excluded()
         self._say("Planning: reading the workspace…", "info")
-        plan = await aplan(self._client(), self.action.value, target, exclude, self.confirm_above)
+        plan = await aplan(
+            self._client(), self.action.value, target, exclude=exclude,
+            confirm_above=self.confirm_above,
+        )  # fmt: skip
         if choice != self._choice:
             self._say("The choice changed while planning: Preview again.", "warn")
             return
@@ -218,7 +220,7 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
 
     def confirm_count(self) -> int | None:
         """The number to type before Submit, or None when one click is enough (or no plan)."""
-        return None if self.plan is None else confirm_count(self.plan.summary, self.confirm_above)
+        return None if self.plan is None else confirm_count(self.plan.summary)
 
     def _submit_clicked(self) -> None:
         need = self.confirm_count()
@@ -264,7 +266,7 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
     async def _prepare_undo(self) -> None:
         if self.results is None:
             raise RequestValidationError("nothing to undo yet")
-        plan = await aundo(self.results, self._client())
+        plan = await aundo(self._client(), self.results)
         plan.description = f"undo of {self._last_run}"
         self._quiet = True  # the panel itself switches the action: not a new choice
         try:
@@ -309,7 +311,7 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
     def _update_buttons(self) -> None:
         ready = self.client is not None and not self.steps.busy
         summary = None if self.plan is None else self.plan.summary
-        allowed = may_submit(summary, self.confirm.value, self.confirm_above)
+        allowed = may_submit(summary, self.confirm.value)
         with self.submit_button.hold_sync():
             self.submit_button.disabled = not (ready and allowed)
             self.submit_button.description = submit_label(summary)

@@ -15,13 +15,13 @@ from typing import Any
 
 import ipywidgets as w
 
-from .._errors import JobTimeoutError
 from ..client import AsyncInstantly
+from ..errors import JobTimeoutError
+from ..events import RunEvent
 from ..models import Job
-from ..run import RunEvent
-from ..sync_client import Instantly, resolve_async
+from ..progress import JobState, RunProgress
+from ..sync_client import Client, async_client
 from ._job_row import BAR_STYLES, COLOURS, JobRow
-from ._progress_model import JobState, RunProgress
 from ._report import guarded, show_error, spawn, with_full_text
 from ._throttle import DEFAULT_INTERVAL, Throttle
 
@@ -163,9 +163,7 @@ class JobProgress(w.VBox):  # type: ignore[misc]
     # --- watching jobs that already run ----------------------------------------------------------
 
     @classmethod
-    def watch(
-        cls, client: Instantly | AsyncInstantly, job_ids: Iterable[str], **options: Any
-    ) -> JobProgress:
+    def watch(cls, client: Client, job_ids: Iterable[str], **options: Any) -> JobProgress:
         """A ``JobProgress`` following jobs already running (after a kernel restart, or elsewhere).
 
         Polls each job as an asyncio task on the running loop, so the notebook stays free.
@@ -176,12 +174,10 @@ class JobProgress(w.VBox):  # type: ignore[misc]
         progress.follow(client, job_ids)
         return progress
 
-    def follow(
-        self, client: Instantly | AsyncInstantly, job_ids: Iterable[str]
-    ) -> asyncio.Future[Any]:
+    def follow(self, client: Client, job_ids: Iterable[str]) -> asyncio.Future[Any]:
         """Start polling ``job_ids`` as tasks; returns a future done when all are terminal."""
         ids = list(dict.fromkeys(job_ids))
-        aclient = resolve_async(client)
+        aclient = async_client(client)
         self.model.start_watch(ids)
         self._watching = [
             spawn(self._follow_one(aclient, job_id), self.output, self._tasks) for job_id in ids

@@ -10,7 +10,7 @@ from chaos_world import BUDGET, World
 
 from instantly_nb.models import Job
 from instantly_nb.plan import Plan
-from instantly_nb.run import OUTCOMES, RESULT_COLUMNS
+from instantly_nb.results import OUTCOMES, RESULT_COLUMNS
 
 
 def check_every_email_once(results: pd.DataFrame, inputs: set[str]) -> None:

@@ -7,7 +7,6 @@ through the drawn crashes (each followed by a resume from the journal), errors a
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
@@ -23,20 +22,14 @@ from chaos_draws import TIMEOUT, Crash, EmailsTarget, Exclusion, Scenario, Selec
 from helpers import Crash as Crashed
 from helpers import CrashingJournal, model_refs
 
-from instantly_nb import (
-    Instantly,
-    InstantlyError,
-    Journal,
-    PlanStaleError,
-    RateLimit,
-    Selection,
-    VirtualClock,
-)
+from instantly_nb import Instantly, InstantlyError, Journal, PlanStaleError, RateLimit, Selection
 from instantly_nb.emulator import Emulator, JobTiming
+from instantly_nb.events import RunEvent
 from instantly_nb.frames import read_accounts
-from instantly_nb.plan import Plan, plan_disable, plan_enable
-from instantly_nb.run import RunEvent, execute
-from instantly_nb.sync_client import run_blocking
+from instantly_nb.plan import Plan
+from instantly_nb.planner import plan_disable, plan_enable
+from instantly_nb.run import execute
+from instantly_nb.testing import VirtualClock
 from instantly_nb.undo import resume, undo
 
 # Imported here, not inside an example: importing IPython (through ipywidgets) raises the
@@ -283,7 +276,7 @@ class World:
             results = first.execute(confirm=first.fingerprint, journal=self.tmp / "first.jsonl")
             restorable = results["outcome"].eq("changed") & results["before"].isin([0, 1])
             if restorable.any():
-                back = undo(results, self.client)
+                back = undo(self.client, results)
                 back.execute(confirm=back.fingerprint, journal=self.tmp / "undo.jsonl")
             now = {str(a["email"]).lower(): a["warmup_status"] for a in self.emu.accounts()}
             kept = {k: v for k, v in self.before.items() if v in (0, 1)}
@@ -343,11 +336,9 @@ class World:
                         self.client, log, on_update=listener, stop=listener.stop, **options
                     )
                 else:
-                    mine = dataclasses.replace(plan, client=self.client)
-                    results = run_blocking(
-                        self.client,
-                        execute(mine, confirm=plan.fingerprint, journal=log, on_update=listener,
-                                stop=listener.stop, **options),
+                    results = self.client._run(
+                        execute(self.client, plan, confirm=plan.fingerprint, journal=log,
+                                on_update=listener, stop=listener.stop, **options),
                     )  # fmt: skip
             except Crashed:
                 self.crashed += 1

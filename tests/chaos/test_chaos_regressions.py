@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 from chaos_world import Crashed, CrashingJournal
 
-from instantly_nb import PlanStaleError, RequestValidationError, Selection, VirtualClock, demo
+from instantly_nb import PlanStaleError, RequestValidationError, Selection, demo
 from instantly_nb._demo import DemoInstantly
 from instantly_nb.emulator import JobTiming
 from instantly_nb.emulator.jobs import JobScript, Target, WarmupJob
+from instantly_nb.events import RunEvent
 from instantly_nb.frames import read_accounts
 from instantly_nb.journal import Journal
-from instantly_nb.plan import plan_disable
-from instantly_nb.run import RunEvent
+from instantly_nb.planner import plan_disable
+from instantly_nb.testing import VirtualClock
 from instantly_nb.undo import resume, undo
 
 
@@ -48,7 +49,7 @@ def test_a_lost_submit_is_not_matched_to_an_earlier_run_of_the_same_plan() -> No
     client = demo(200, 2, clock=VirtualClock())
     emails = [a["email"] for a in client.emulator.accounts() if a["warmup_status"] == 1][:30]
     first = plan_disable(client, emails).execute()
-    undo(first).execute()
+    undo(client, first).execute()
     client.emulator.clock.advance(60)
     again = plan_disable(client, emails)
     assert again.requests == [{"emails": emails}]  # the very same body as the first run's
@@ -69,7 +70,7 @@ def test_undo_leaves_accounts_whose_warmup_was_in_error_alone() -> None:
     active = next(a["email"] for a in accounts if a["warmup_status"] == 1)
     results = plan_disable(client, [banned, active]).execute()
     assert set(results["outcome"]) == {"changed"}
-    back = undo(results)
+    back = undo(client, results)
     assert list(back.frame["email"]) == [active]
     assert "1 account(s) left alone" in back.description
     back.execute()
@@ -77,7 +78,7 @@ def test_undo_leaves_accounts_whose_warmup_was_in_error_alone() -> None:
     assert client.emulator.account(banned)["warmup_status"] == 0  # not switched on
     only_banned = results[results["email"] == banned]
     with pytest.raises(RequestValidationError, match="warmup errors before the run"):
-        undo(only_banned, client)
+        undo(client, only_banned)
 
 
 def test_a_plan_gone_stale_midway_still_returns_what_ran() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from widget_helpers import job, one_job_run
 
-from instantly_nb.plan import PlanSummary
-from instantly_nb.run import RunEvent
-from instantly_nb.widgets._gate import confirm_count, may_submit, submit_label
-from instantly_nb.widgets._progress_model import RunProgress, clock_text
+from instantly_nb._confirm import CONFIRM_ABOVE, confirm_count, needs_confirmation
+from instantly_nb.events import RunEvent
+from instantly_nb.progress import RunProgress, clock_text
+from instantly_nb.records import PlanSummary
+from instantly_nb.widgets._gate import may_submit, submit_label
 
 
 class Clock:
@@ -142,7 +143,8 @@ def test_clock_text(seconds: float | None, text: str) -> None:
 def _summary(change: int, *, every: bool = False) -> PlanSummary:
     return PlanSummary(
         action="disable", targeted=change, change=change, skip=0, not_found=0, at_risk=0,
-        jobs=1, chunked_jobs=1, estimated_seconds=1.0, needs_confirmation=every,
+        jobs=1, chunked_jobs=1, estimated_seconds=1.0,
+        needs_confirmation=needs_confirmation(change, every),
         touches_every_account=every,
     )  # fmt: skip
 
@@ -151,10 +153,10 @@ def _summary(change: int, *, every: bool = False) -> PlanSummary:
     ("summary", "typed", "need", "allowed"),
     [
         (_summary(10), "", None, True),  # small: one click
-        (_summary(100), "", None, True),  # one job's worth
-        (_summary(101), "", 101, False),  # more than one job: type the count
-        (_summary(101), "100", 101, False),
-        (_summary(101), " 101 ", 101, True),
+        (_summary(CONFIRM_ABOVE), "", None, True),  # up to the library's threshold
+        (_summary(CONFIRM_ABOVE + 1), "", CONFIRM_ABOVE + 1, False),  # above: type the count
+        (_summary(CONFIRM_ABOVE + 1), str(CONFIRM_ABOVE), CONFIRM_ABOVE + 1, False),
+        (_summary(CONFIRM_ABOVE + 1), f" {CONFIRM_ABOVE + 1} ", CONFIRM_ABOVE + 1, True),
         (_summary(12, every=True), "", 12, False),  # every account, however few
         (_summary(12, every=True), "12", 12, True),
         (_summary(0), "", None, False),  # nothing to change: nothing to submit

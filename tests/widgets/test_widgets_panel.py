@@ -17,9 +17,10 @@ import pytest
 from helpers import posts, states, warmup_jobs, workspace
 from widget_helpers import saved_state, tree
 
-from instantly_nb import DemoInstantly, VirtualClock
+from instantly_nb import DemoInstantly
 from instantly_nb._demo import DEMO_BASE_URL
 from instantly_nb.emulator import Emulator
+from instantly_nb.testing import VirtualClock
 from instantly_nb.widgets import WarmupPanel
 
 

@@ -10,11 +10,12 @@ import pytest
 from helpers import warmup_jobs, workspace
 from widget_helpers import job, one_job_run
 
-from instantly_nb import VirtualClock, demo
+from instantly_nb import demo
+from instantly_nb.events import RunEvent
 from instantly_nb.frames import read_accounts
-from instantly_nb.plan import plan_disable
-from instantly_nb.run import RunEvent
-from instantly_nb.sync_client import resolve_async
+from instantly_nb.planner import plan_disable
+from instantly_nb.sync_client import async_client
+from instantly_nb.testing import VirtualClock
 from instantly_nb.widgets import JobProgress
 from instantly_nb.widgets._metrics import MessageCounter
 from instantly_nb.widgets.progress import STOP_NOTE
@@ -199,7 +200,7 @@ def test_watch_reattaches_to_running_jobs_and_reports_unknown_ids() -> None:
     emails = _active(client, 60)
 
     async def run() -> JobProgress:
-        aclient = resolve_async(client)
+        aclient = async_client(client)
         first = await aclient.disable_warmup(emails[:30])
         second = await aclient.disable_warmup(emails[30:])
         progress = JobProgress.watch(client, [first.id, second.id, "no-such-job"])
@@ -223,7 +224,7 @@ def test_stop_watching_cancels_the_polling_not_the_jobs() -> None:
     client = demo(300, speed=0.01)  # real time, a slow job: it is still running when we stop
 
     async def run() -> JobProgress:
-        aclient = resolve_async(client)
+        aclient = async_client(client)
         started = await aclient.disable_warmup(_active_async(client, 20))
         progress = JobProgress.watch(client, [started.id])
         await asyncio.sleep(0.05)

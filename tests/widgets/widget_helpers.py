@@ -10,8 +10,8 @@ import ipywidgets as w
 from helpers import model_refs
 from ipywidgets.widgets.widget import _instances
 
+from instantly_nb.events import RunEvent
 from instantly_nb.models import Job
-from instantly_nb.run import RunEvent
 
 
 def job(

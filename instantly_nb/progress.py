@@ -1,9 +1,9 @@
-"""The state of a run (or of jobs being watched) in plain Python: what ``JobProgress`` draws.
+"""Progress, the one model: the state of a run (or of jobs being watched) in plain Python.
 
 It is fed the runner's ``RunEvent``s (``apply``) or polled ``Job``s (``apply_job``) and knows
-nothing of ipywidgets, so it is tested alone and a text repr or a benchmark can read it too.
-Job statuses are an open set (REFERENCE.md §4.2): an unknown one keeps its raw name and is
-never an error.
+nothing of ipywidgets. ``TextProgress`` (progress_text.py) draws it as a line for scripts and
+``execute()``; ``instantly_nb.widgets.JobProgress`` draws it as bars. Job statuses are an open
+set (docs/instantly-api.md §4.2): an unknown one keeps its raw name and is never an error.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
-from ..models import Job, JobStatus
-from ..run import RunEvent
+from ._clock import epoch
+from .events import RunEvent
+from .models import Job, JobStatus
 
 __all__ = ["JobState", "RunProgress", "Tone", "clock_text"]
 
@@ -161,10 +161,10 @@ class RunProgress:
             job.total_to_process, job.success_count, job.failed_count
         )  # fmt: skip
         if row.started is None:
-            created = _epoch(job.created_at)
+            created = epoch(job.created_at)
             row.started = created if created is not None and created <= self.now() else self.now()
         if row.terminal and row.ended is None:
-            updated = _epoch(job.updated_at)
+            updated = epoch(job.updated_at)
             row.ended = updated if updated is not None and updated >= row.started else self.now()
 
     def start_watch(self, job_ids: Iterable[str]) -> None:
@@ -295,12 +295,3 @@ def clock_text(seconds: float | None) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def _epoch(stamp: str) -> float | None:
-    if not stamp:
-        return None
-    try:
-        return datetime.fromisoformat(stamp).timestamp()
-    except ValueError:
-        return None

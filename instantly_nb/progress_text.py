@@ -2,7 +2,7 @@
 
 In a notebook (any kernel: JupyterLab, papermill, Voila) it is one line that updates in place,
 redrawn at most twice a second. On a terminal it prints a line per finished job to stderr, so
-logs stay readable. The panel's ``JobProgress`` is the rich version of the same events.
+logs stay readable. It draws the same ``RunProgress`` model as the panel's ``JobProgress``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import html
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .run import RunEvent
+from .events import RunEvent
+from .progress import RunProgress
 
 __all__ = ["TextProgress"]
 
@@ -42,18 +42,12 @@ class TextProgress:
         self.title = title
         self.interval = interval
         self.lines: list[str] = []  # what was drawn, for tests and for the record
+        self.model = RunProgress(now=time.monotonic)
         self._show, self._milestones_only = (show, False) if show else _default_sink()
-        self._started = time.monotonic()
         self._last = float("-inf")
-        self._processed: dict[int, int] = {}
 
     def __call__(self, event: RunEvent) -> None:
-        job = event.job
-        if job is not None and event.request is not None:
-            done = len(job.processed_emails) or int(
-                (job.total_to_process or 0) * job.progress / 100
-            )
-            self._processed[event.request] = done
+        self.model.apply(event)
         milestone = event.kind in _MILESTONES
         if self._milestones_only and not milestone:
             return
@@ -66,14 +60,14 @@ class TextProgress:
         self._show(line)
 
     def _line(self, event: RunEvent) -> str:
-        elapsed = time.monotonic() - self._started
+        elapsed = self.model.elapsed() or 0.0
         jobs = f"job {min(event.done + 1, event.requests)}/{event.requests}"
         if event.kind in ("finished", "stopped", "stale"):
             jobs = f"{event.done}/{event.requests} job(s) done"
         parts = [f"{self.title}: {jobs}"]
         if event.job is not None and event.kind in ("progress", "job_done", "submitted"):
             parts.append(f"{event.job.status.label.lower()} {event.job.progress:.0f}%")
-        processed = sum(self._processed.values())
+        processed = self.model.counts()["processed"]
         if processed:
             parts.append(f"{processed} account(s) processed")
         if event.message and event.kind != "submitted":

@@ -1,11 +1,11 @@
 """Verification: re-read every planned account after its job, mostly while later jobs run.
 
-A job's ``success`` is not each account's (REFERENCE.md §5.2), so the runner re-reads the
+A job's ``success`` is not each account's (docs/instantly-api.md §5.2), so the runner re-reads the
 accounts. It lists them by warmup state (a page holds 100 accounts) rather than one GET per
 account. Listing the goal state after the last job would put dozens of pages, seconds at the
 client's budget, after it; instead a *sweep* lists it alongside the jobs, asking for each page
 only once the jobs of the accounts it can hold have ended. Chunks follow the workspace's listing
-order (plan.py), so the sweep trails the jobs a page or two behind. What is left at the end is
+order (planner.py), so the sweep trails the jobs a page or two behind. What is left at the end is
 mostly the accounts whose warmup is in error, a far smaller listing, read after the last job.
 
 An account counts as verified only when it was read by a request sent after every job that
@@ -23,8 +23,10 @@ from typing import Any
 import pandas as pd
 
 from . import _constants as C
+from ._warmup import goal_of
 from .client import AsyncInstantly
-from .plan import SMALL_TARGET, Plan, _find_account
+from .lookup import find_account
+from .records import PlanRecord
 
 __all__ = ["Verifier"]
 
@@ -41,9 +43,9 @@ class Verifier:
     is found ended in the journal), and ``finish()`` once no job will run any more.
     """
 
-    def __init__(self, plan: Plan, client: AsyncInstantly) -> None:
+    def __init__(self, plan: PlanRecord, client: AsyncInstantly) -> None:
         self.client = client
-        self.goal = 0 if plan.action == "disable" else 1
+        self.goal = goal_of(plan.action)
         frame = plan.frame
         present = frame.loc[frame["action"] != "not_found"]
         self.spelled = {str(e).lower(): str(e) for e in present["email"]}
@@ -66,7 +68,7 @@ class Verifier:
 
     def start(self) -> None:
         """Begin the sweep (only for targets too big for one GET per account)."""
-        if len(self.spelled) > SMALL_TARGET:
+        if len(self.spelled) > C.SMALL_TARGET:
             self._sweep_task = asyncio.create_task(self._sweep())
 
     def job_ended(self, i: int) -> None:
@@ -128,24 +130,24 @@ class Verifier:
 
     async def _read_rest(self) -> None:
         """Read what the sweep did not verify: by state while many are left, then one by one."""
-        if len(self._missing()) > SMALL_TARGET:
+        if len(self._missing()) > C.SMALL_TARGET:
             # After a sweep, most of what is left is in error. The goal state is read again
             # only if many are still missing then: the listing order was not the one guessed.
             first = (-1, self.goal) if self._swept else (self.goal, -1)
             for state in (*first, 1 - self.goal):
                 missing = self._missing()
-                if len(missing) <= SMALL_TARGET:
+                if len(missing) <= C.SMALL_TARGET:
                     break
                 if state != self.goal and not any(_state(self.before[k]) == state for k in missing):
                     continue
                 # Each account keeps the status it is listed with, so a filter meaning something
                 # else than §3.1 guesses costs pages, never correctness.
                 await self._collect(missing, filter=_STATE_FILTERS[state])
-        if len(self._missing()) > SMALL_TARGET:
+        if len(self._missing()) > C.SMALL_TARGET:
             await self._collect(self._missing())
         for key in self._missing():
             # As when planning: a 404 is double-checked with a search before "no longer there".
-            account = await _find_account(self.client, self.spelled[key])
+            account = await find_account(self.client, self.spelled[key])
             self.after[key] = account.get("warmup_status") if account is not None else None
 
     def _missing(self) -> set[str]:

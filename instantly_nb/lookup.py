@@ -1,0 +1,53 @@
+"""Finding one thing in the workspace: an account by email, a tag by label or id."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import aclosing
+from typing import Any
+
+from .client import AsyncInstantly
+from .errors import NotFoundError, RequestValidationError
+
+__all__ = ["find_account", "resolve_tag"]
+
+
+async def find_account(client: AsyncInstantly, email: str) -> dict[str, Any] | None:
+    """The account for ``email`` in any letter case, or None.
+
+    Whether ``GET /accounts/{email}`` ignores case is not documented (docs/instantly-api.md
+    §3.2), so a 404 is double-checked with a search before the email is called unknown.
+    """
+    try:
+        return await client.get_account(email)
+    except NotFoundError:
+        pass
+    async with aclosing(client.list_accounts(search=email)) as listing:
+        async for account in listing:
+            if str(account.get("email", "")).lower() == email.lower():
+                return account
+    return None
+
+
+async def resolve_tag(client: AsyncInstantly, tag: str) -> tuple[str, str]:
+    """``(id, label)`` of a tag given by label (case-insensitive) or id."""
+    wanted = tag.strip()
+    tags = [t async for t in client.list_tags()]
+    for t in tags:
+        if str(t.get("id")) == wanted:
+            return str(t["id"]), str(t.get("label", ""))
+    matches = [t for t in tags if str(t.get("label", "")).strip().lower() == wanted.lower()]
+    if len(matches) == 1:
+        return str(matches[0]["id"]), str(matches[0].get("label", ""))
+    if _is_uuid(wanted):
+        raise RequestValidationError(f"no tag with id {wanted!r} in this workspace")
+    known = sorted(str(t.get("label")) for t in tags)
+    raise RequestValidationError(f"no tag labelled {tag!r}; the workspace has: {known}")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

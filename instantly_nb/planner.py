@@ -1,0 +1,338 @@
+"""The planner: what will change, why, and the exact requests, before anything is sent.
+
+``plan_disable(client, target)`` reads the workspace, decides each targeted account's action
+(``change``, ``skip`` when already in the target state, ``not_found``), notes risks, and picks
+the fewest requests (``_cover``). The ``Plan`` it returns is a preview; ``execute()`` (run.py)
+carries it out and re-checks server-side selections just before sending them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from . import _constants as C
+from ._candidates import candidates
+from ._confirm import CONFIRM_ABOVE, needs_confirmation
+from ._cover import Candidate, Cover, SelectionSpec, choose_cover, chunk_count
+from ._warmup import Action, WarmupRequest, bind_action, goal_of
+from .client import AsyncInstantly
+from .errors import RequestValidationError
+from .lookup import find_account, resolve_tag
+from .models import AccountStatus, WarmupStatus, warmup_word
+from .plan import Plan
+from .records import PLAN_COLUMNS, PlannedRequest, PlanSummary
+from .sync_client import Client, async_client, blocking
+from .targets import Selection, Target, read_emails, read_exclusions
+
+__all__ = ["aplan", "aplan_disable", "aplan_enable", "plan_disable", "plan_enable"]
+
+YOUNG_INBOX_DAYS = 14
+# Rough timing for the summary; Instantly documents no timing for 100-account jobs.
+ESTIMATE_JOB_SECONDS = 2.0
+ESTIMATE_ACCOUNT_SECONDS = 0.02
+
+Exclude = Iterable[str] | pd.Series | pd.DataFrame | None
+
+
+async def aplan(
+    client: Client,
+    action: Action,
+    target: Target,
+    *,
+    exclude: Exclude = None,
+    confirm_above: int = CONFIRM_ABOVE,
+) -> Plan:
+    """Preview a warmup change for ``target``; nothing is sent until ``Plan.execute()``.
+
+    Parameters
+    ----------
+    client : Instantly
+    action : "disable" or "enable"
+    target : DataFrame, Series, list of str, CSV path, or Selection
+        A DataFrame needs an ``email`` column (any case) or an email index; a ``Selection``
+        describes the accounts server-side (filter, tag, search).
+    exclude : emails, optional
+        Accounts to leave alone even if the target includes them.
+    confirm_above : int
+        Plans changing more accounts than this need ``execute(confirm=...)``.
+    """
+    if action not in ("disable", "enable"):
+        raise RequestValidationError(f"action must be 'disable' or 'enable', not {action!r}")
+    aclient = async_client(client)
+    goal = goal_of(action)
+    excluded = read_exclusions(exclude) if exclude is not None else set()
+    if isinstance(target, Selection):
+        return await _plan_selection(client, aclient, action, goal, target, excluded, confirm_above)
+    emails = read_emails(target)
+    state = await _read_state(aclient, emails)
+    return await _plan_emails(client, aclient, action, goal, emails, excluded, state, confirm_above)
+
+
+async def _read_state(aclient: AsyncInstantly, emails: Sequence[str]) -> _Workspace:
+    if len(emails) <= C.SMALL_TARGET:
+        found: dict[str, dict[str, Any]] = {}
+        for email in emails:
+            account = await find_account(aclient, email)
+            if account is not None:
+                found[str(account["email"]).lower()] = account
+        return _Workspace(found, complete=False)
+    accounts = [a async for a in aclient.list_accounts(include_tags=True)]
+    return _Workspace({str(a["email"]).lower(): a for a in accounts}, complete=True)
+
+
+@dataclass
+class _Workspace:
+    accounts: dict[str, dict[str, Any]]  # lower-cased email -> account
+    complete: bool  # the whole workspace (so selections can be considered)
+
+
+async def _plan_emails(
+    client: Client,
+    aclient: AsyncInstantly,
+    action: Action,
+    goal: int,
+    emails: Sequence[str],
+    excluded: set[str],
+    state: _Workspace,
+    confirm_above: int,
+) -> Plan:
+    now = aclient.clock.now()
+    rows = [_row(e, state.accounts.get(e.lower()), goal, excluded, now) for e in emails]
+    change = [r["key"] for r in rows if r["action"] == "change"]
+    if state.complete:
+        # Chunks follow the workspace's listing order, so verification can read each page of
+        # accounts as soon as the jobs it holds have ended (run_verify.py), not all at the end.
+        listed = {key: i for i, key in enumerate(state.accounts)}
+        change.sort(key=listed.__getitem__)
+    worth_it = state.complete and chunk_count(len(change)) > 1
+    pool = candidates(state.accounts) if worth_it else []
+    cover = await _verified_cover(aclient, change, pool, state, goal)
+    planned = _requests(action, cover, state.accounts)
+    touches_all = state.complete and len(change) == len(state.accounts) > 0
+    return _finish(client, action, rows, planned, confirm_above, touches_all, "emails")
+
+
+async def _plan_selection(
+    client: Client,
+    aclient: AsyncInstantly,
+    action: Action,
+    goal: int,
+    selection: Selection,
+    excluded: set[str],
+    confirm_above: int,
+) -> Plan:
+    tag_id = (await resolve_tag(aclient, selection.tag))[0] if selection.tag else None
+    spec = SelectionSpec(tag_id=tag_id, filter=selection.account_filter, search=selection.search)
+    members = [a async for a in aclient.list_accounts(include_tags=True, **spec.list_params())]
+    found = {str(a["email"]).lower(): a for a in members}
+    now = aclient.clock.now()
+    rows = [_row(str(a["email"]), a, goal, excluded, now) for a in members]
+    change = [r["key"] for r in rows if r["action"] == "change"]
+    would_change = _would_change(found, goal)
+    own = Candidate(spec, frozenset(found), verified=True)
+    cover = choose_cover(change, [own], would_change)
+    if cover.remaining and chunk_count(len(change)) > 1:
+        # The selection alone needs too many exclusions: look for a better cover workspace-wide.
+        state = _Workspace(found, True)
+        if not spec.everything:  # else the members already are the whole workspace
+            listing = aclient.list_accounts(include_tags=True)
+            state = _Workspace({str(a["email"]).lower(): a async for a in listing}, True)
+            state.accounts.update(found)
+        cover = await _verified_cover(
+            aclient, change, [own, *candidates(state.accounts)], state, goal
+        )
+        found = state.accounts
+    planned = _requests(action, cover, found)
+    touches_all = spec.everything and len(change) > 0
+    return _finish(client, action, rows, planned, confirm_above, touches_all, selection.describe())
+
+
+async def _verified_cover(
+    aclient: AsyncInstantly,
+    change: Sequence[str],
+    candidates: list[Candidate],
+    state: _Workspace,
+    goal: int,
+) -> Cover:
+    """Choose a cover, listing each estimated selection server-side until all picks are exact."""
+    while True:
+        cover = choose_cover(change, candidates, _would_change(state.accounts, goal))
+        unverified = [cand for cand, _ in cover.selections if not cand.verified]
+        if not unverified:
+            return cover
+        for cand in unverified:
+            listed = [a async for a in aclient.list_accounts(**cand.spec.list_params())]
+            for account in listed:
+                state.accounts.setdefault(str(account["email"]).lower(), account)
+            cand.members = frozenset(str(a["email"]).lower() for a in listed)
+            cand.verified = True
+
+
+def _finish(
+    client: Client,
+    action: Action,
+    rows: list[dict[str, Any]],
+    planned: list[PlannedRequest],
+    confirm_above: int,
+    touches_all: bool,
+    description: str,
+) -> Plan:
+    index: dict[str, int] = {}
+    for i, p in enumerate(planned):
+        for account in p.accounts:
+            # Selections may overlap: a row belongs to the first job that changes it.
+            index.setdefault(account.lower(), i)
+    for row in rows:
+        if row["action"] == "change":
+            row["request"] = index.get(row["key"])
+    frame = _typed_rows(rows)
+    counts = frame["action"].value_counts()
+    change = int(counts.get("change", 0))
+    touches_all = touches_all or any(p.spec is not None and p.spec.everything for p in planned)
+    summary = PlanSummary(
+        action=action,
+        targeted=len(frame),
+        change=change,
+        skip=int(counts.get("skip", 0)),
+        not_found=int(counts.get("not_found", 0)),
+        at_risk=int((frame["risk"].fillna("") != "").sum()),
+        jobs=len(planned),
+        chunked_jobs=chunk_count(change),
+        estimated_seconds=len(planned) * ESTIMATE_JOB_SECONDS + change * ESTIMATE_ACCOUNT_SECONDS,
+        needs_confirmation=needs_confirmation(change, touches_all, confirm_above),
+        touches_every_account=touches_all,
+    )
+    return Plan(action=action, frame=frame, planned=tuple(planned), summary=summary,
+                description=description, client=client)  # fmt: skip
+
+
+def _row(
+    given: str, account: Mapping[str, Any] | None, goal: int, excluded: set[str], now: float
+) -> dict[str, Any]:
+    if account is None:
+        return {"key": given.lower(), "email": given, "before": None, "action": "not_found",
+                "reason": "not in this workspace", "risk": "", "request": None}  # fmt: skip
+    email = str(account["email"])
+    before = account.get("warmup_status")
+    risk = _risks(account, goal, now)
+    row = {"key": email.lower(), "email": email, "before": before, "risk": risk, "request": None}
+    if email.lower() in excluded:
+        return {**row, "action": "skip", "reason": "excluded"}
+    if before == goal:
+        state = "paused" if goal == 0 else "active"
+        return {**row, "action": "skip", "reason": f"warmup already {state}"}
+    reason = f"warmup {warmup_word(before)} -> {warmup_word(goal)}"
+    return {**row, "action": "change", "reason": reason}
+
+
+def _risks(account: Mapping[str, Any], goal: int, now: float) -> str:
+    notes = []
+    warmup = account.get("warmup_status")
+    if isinstance(warmup, int) and warmup < 0:
+        notes.append(f"warmup in error: {WarmupStatus(warmup).label}")
+    status = account.get("status")
+    if isinstance(status, int) and status < 0:
+        notes.append(f"account in error: {AccountStatus(status).label}")
+    started = account.get("timestamp_warmup_start")
+    if isinstance(started, str) and goal == 0:
+        age = (now - pd.Timestamp(started).timestamp()) / 86400
+        if 0 <= age < YOUNG_INBOX_DAYS:
+            notes.append(f"young inbox: warmup started {age:.0f} days ago")
+    return "; ".join(notes)
+
+
+def _would_change(accounts: Mapping[str, Mapping[str, Any]], goal: int) -> Any:
+    def would_change(key: str) -> bool:
+        account = accounts.get(key)
+        return account is not None and account.get("warmup_status") != goal
+
+    return would_change
+
+
+def _requests(
+    action: Action, cover: Cover, accounts: Mapping[str, Mapping[str, Any]]
+) -> list[PlannedRequest]:
+    planned = []
+    for cand, excluded in cover.selections:
+        spelled = {k: str(accounts[k]["email"]) for k in cand.members if k in accounts}
+        request = WarmupRequest(
+            action,
+            include_all_emails=True,
+            excluded_emails=tuple(sorted(spelled.get(k, k) for k in excluded)),
+            filter=cand.spec.filter,
+            tag_id=cand.spec.tag_id,
+            search=cand.spec.search,
+        )
+        processed = tuple(sorted(spelled[k] for k in cand.members - excluded if k in spelled))
+        planned.append(
+            PlannedRequest(
+                request, processed, cand.spec, cand.members, _describe(cand.spec, accounts)
+            )
+        )
+    remaining = [str(accounts[k]["email"]) for k in cover.remaining]
+    for start in range(0, len(remaining), C.MAX_EMAILS_PER_REQUEST):
+        chunk = tuple(remaining[start : start + C.MAX_EMAILS_PER_REQUEST])
+        planned.append(PlannedRequest(WarmupRequest(action, emails=chunk), chunk))
+    return planned
+
+
+def _describe(spec: SelectionSpec, accounts: Mapping[str, Mapping[str, Any]]) -> str:
+    """Words for a selection: tag labels from the listing instead of ids."""
+    if spec.everything:
+        return "every account"
+    parts = []
+    if spec.tag_id is not None:
+        labels = {
+            str(t.get("id")): str(t.get("label"))
+            for a in accounts.values()
+            for t in a.get("tags") or []
+        }
+        parts.append(f"tag {labels.get(spec.tag_id, spec.tag_id)!r}")
+    if spec.filter is not None:
+        parts.append(spec.filter.label.lower())
+    if spec.search is not None:
+        parts.append(f"search {spec.search!r}")
+    return ", ".join(parts)
+
+
+def _typed_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "email": [r["email"] for r in rows],
+            "before": [r["before"] for r in rows],
+            "before_label": [
+                WarmupStatus(r["before"]).label if isinstance(r["before"], int) else None
+                for r in rows
+            ],
+            "action": [r["action"] for r in rows],
+            "reason": [r["reason"] for r in rows],
+            "risk": [r["risk"] for r in rows],
+            "request": [r["request"] for r in rows],
+        }
+    )
+    return frame.astype(PLAN_COLUMNS)
+
+
+_DISABLE_DOC = """Preview pausing warmup for ``target``; nothing is sent until ``Plan.execute()``.
+
+    Parameters
+    ----------
+    client : Instantly
+    target : DataFrame, Series, list of str, CSV path, or Selection
+        A DataFrame needs an ``email`` column (any case) or an email index; a ``Selection``
+        describes the accounts server-side (filter, tag, search).
+    exclude : emails, optional
+        Accounts to leave alone even if the target includes them.
+    confirm_above : int
+        Plans changing more accounts than this need ``execute(confirm=...)``.
+    """
+_ENABLE_DOC = """Preview resuming warmup for ``target``; the mirror of ``plan_disable``."""
+
+aplan_disable = bind_action(aplan, "disable", "aplan_disable", _DISABLE_DOC)
+aplan_enable = bind_action(aplan, "enable", "aplan_enable", _ENABLE_DOC)
+plan_disable = blocking(aplan_disable)
+plan_enable = blocking(aplan_enable)
