@@ -1,4 +1,4 @@
-"""Tunables, in one place. Each names the REFERENCE.md section that motivates it."""
+"""Tunables, in one place. Each names the docs/instantly-api.md section that motivates it."""
 
 from __future__ import annotations
 

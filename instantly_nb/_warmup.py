@@ -117,7 +117,7 @@ def check_emails(values: Iterable[object], what: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class WarmupRequest:
-    """One ``POST /api/v2/accounts/warmup/{disable|enable}`` (REFERENCE.md §4.1).
+    """One ``POST /api/v2/accounts/warmup/{disable|enable}`` (docs/instantly-api.md §4.1).
 
     Either an explicit list of at most 100 ``emails``, or ``include_all_emails`` narrowed by
     ``tag_id``, ``filter`` (an ``ACC_FILTER_*``) and ``search``, minus at most 100

@@ -35,7 +35,7 @@ __all__ = [
 
 _TIME = "datetime64[ms, UTC]"
 
-# The account table. Source fields are those of REFERENCE.md §3.3 (the Account object).
+# The account table. Source fields are those of docs/instantly-api.md §3.3 (the Account object).
 ACCOUNT_COLUMNS: dict[str, str] = {
     "email": "string",  # email
     "status": "Int64",  # status (1 active, 2 paused, 3 maintenance, <0 errors)

@@ -100,7 +100,7 @@ def test_api_key_from_argument_then_environment() -> None:
          PaymentRequiredError, "Workspace does not have an active paid plan"),
         (403, b'{"statusCode":403,"error":"Forbidden","message":"Missing scope"}',
          PermissionDeniedError, "Missing scope"),
-        # Fastify's own 404 puts "message" first (REFERENCE.md 2.2).
+        # Fastify's own 404 puts "message" first (docs/instantly-api.md §2.2).
         (404, b'{"message":"Route GET:/api/v2/nope not found","error":"Not Found","statusCode":404}',
          NotFoundError, "Route GET:/api/v2/nope not found"),
         (409, b'{"statusCode":409,"error":"Conflict","message":"update-warmup-accounts job in progress"}',

@@ -122,7 +122,7 @@ def test_a_read_counts_only_after_the_accounts_job_ended(monkeypatch: Any) -> No
             assert verifier._swept
             early = set(verifier.after)
             # Instantly may still change job 1's accounts before it ends (it can re-enable
-            # warmup on its own, REFERENCE.md §5.6): what was listed early must not count.
+            # warmup on its own, docs/instantly-api.md §5.6): what was listed early must not count.
             emulator.set_warmup_status(reactivated, 1)
             verifier.job_ended(1)
             return early, await verifier.finish()

@@ -8,7 +8,7 @@
 See ``Emulator`` for the knobs, ``Faults`` (``emu.faults``) for fault injection, and
 ``python -m instantly_nb.emulator --help`` to serve it on 127.0.0.1.
 
-Where REFERENCE.md has no answer, the emulator decides, and says so where it does it:
+Where docs/instantly-api.md has no answer, the emulator decides, and says so where it does it:
 
 * list order ``timestamp_created`` desc with an email tiebreak, default page 10;
   other ``sort_by`` columns page with ``skip`` and carry no cursor (accounts_api.py);

@@ -22,7 +22,7 @@ from .workspace import AccountRecord, Workspace
 __all__ = ["account_view", "get_account", "list_accounts", "warmup_analytics"]
 
 DEFAULT_LIMIT = 10  # §2.3 [3P]: "Instantly's default page (10 items)"
-ANALYTICS_DAYS = 14  # §7 [GUESS]: "recent history"; the date range is not a parameter
+ANALYTICS_DAYS = 14  # §7 (guessed): "recent history"; the date range is not a parameter
 
 LIST_PARAMS = (
     Param("limit", "integer", minimum=1, maximum=100),
@@ -112,7 +112,7 @@ def list_accounts(call: Call) -> Response:
         if records:
             body["next_starting_after"] = cursor_of(records[-1])
         return json_response(200, body)
-    # [GUESS] Other sort columns are offset-paginated with `skip` (the spec: "used with sort_by
+    # (guessed) Other sort columns are offset-paginated with `skip` (the spec: "used with sort_by
     # when cursor pagination is not available"), so they carry no cursor.
     matching = [
         r for r in ws.scan(descending=False, after=None) if predicate is None or predicate(r)
@@ -133,7 +133,7 @@ def _item(record: AccountRecord, call: Call, q: dict[str, Any]) -> dict[str, Any
 def get_account(call: Call) -> Response:
     record = call.ws.find(call.params["email"])
     if record is None:
-        return api_error(404, "Account not found")  # §3.2; the exact text is a [GUESS]
+        return api_error(404, "Account not found")  # §3.2; the exact text is a (guessed)
     return json_response(200, account_view(record, call.ws))
 
 

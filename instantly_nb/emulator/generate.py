@@ -1,4 +1,4 @@
-"""Seeded, deterministic workspaces of any size with realistic mixes (REFERENCE.md §3.3).
+"""Seeded, deterministic workspaces of any size with realistic mixes (docs/instantly-api.md §3.3).
 
 The same ``seed`` and start time give the same workspace, byte for byte. Timestamps are laid out
 backwards from the clock's time at construction. The mix, roughly: providers Google 45 %,

@@ -1,4 +1,4 @@
-"""Background jobs as a pure function of time (REFERENCE.md §4.2-§4.3, §5.1).
+"""Background jobs as a pure function of time (docs/instantly-api.md §4.2-§4.3, §5.1).
 
 A warmup job is created ``pending``; ``queue_delay`` seconds later it is ``in-progress`` and
 handles one target every ``per_account`` seconds, then ends ``success`` with progress 100. Nothing
@@ -7,7 +7,7 @@ workspace applies their effects lazily (``Workspace.advance``). A :class:`JobScr
 :class:`~instantly_nb.emulator.faults.Faults`) bends the timeline: ``failed`` or ``cancelled``
 midway, ``paused`` for a while, or an unknown status shown before success.
 
-Step names are a [GUESS] (§4.3 only ever saw ``"DONE"``): ``"UPDATE_STATUS"`` while accounts are
+Step names are a (guessed) (§4.3 only ever saw ``"DONE"``): ``"UPDATE_STATUS"`` while accounts are
 being changed (also while paused and at a failure or cancel), ``"VERIFICATION"`` while an unknown
 status is shown, ``"DONE"`` at success. The ``*_offset`` counters stay 0 and the MX lists stay
 empty, as in every recorded job.
@@ -107,7 +107,7 @@ class Job(Protocol):
 
 
 def _project(data: dict[str, Any], data_fields: Sequence[str] | None) -> dict[str, Any]:
-    # [GUESS] (§4.3): with data_fields, data holds only the named keys that exist.
+    # (guessed) (§4.3): with data_fields, data holds only the named keys that exist.
     if data_fields is None:
         return data
     return {key: data[key] for key in data_fields if key in data}

@@ -1,6 +1,6 @@
-"""Warmup enable/disable and the background-jobs endpoints (REFERENCE.md §4, §5).
+"""Warmup enable/disable and the background-jobs endpoints (docs/instantly-api.md §4, §5).
 
-Decisions where the sources are silent, each a [GUESS]:
+Decisions where the sources are silent, each a (guessed):
 
 * ``emails`` given together with ``include_all_emails: true`` is ignored (§5.4), and so are
   ``excluded_emails``, ``filter`` and ``search`` without ``include_all_emails``.

@@ -1,10 +1,10 @@
-"""Fastify-style request validation: the first problem, in AJV's words (REFERENCE.md §2.2, §9.3).
+"""Fastify-style request validation: the first problem, in AJV's words (docs/instantly-api.md §2.2, §9.3).
 
 Instantly runs on Fastify, whose default AJV setup coerces types (``coerceTypes: "array"``: a
 query string ``"5"`` is the integer 5, a lone string where an array is expected becomes a
 one-item array) and stops at the first error. Messages read ``querystring/limit must be <= 100``
 and ``body/emails must NOT have more than 100 items``; the envelope carries
-``"code": "FST_ERR_VALIDATION"``. The body messages are a [GUESS] in AJV's own phrasing.
+``"code": "FST_ERR_VALIDATION"``. The body messages are a (guessed) in AJV's own phrasing.
 """
 
 from __future__ import annotations

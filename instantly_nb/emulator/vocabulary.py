@@ -1,4 +1,4 @@
-"""The words and error texts generated workspaces are made of (REFERENCE.md §3.3).
+"""The words and error texts generated workspaces are made of (docs/instantly-api.md §3.3).
 
 SMTP errors are the shapes Instantly passes through in ``status_message``: the provider's own
 response line, nodemailer's ``code`` / ``command`` / ``e_message`` and the numeric code.

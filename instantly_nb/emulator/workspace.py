@@ -2,7 +2,7 @@
 
 Accounts are kept in a list of sort keys ``(timestamp_created ms, email)`` in ascending order, so a
 page of ``GET /accounts`` is a bisect on the cursor plus a walk of ``limit`` matches: listing a
-100,000-account workspace page by page stays linear (REFERENCE.md §2.3, §3.1).
+100,000-account workspace page by page stays linear (docs/instantly-api.md §2.3, §3.1).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ __all__ = [
 
 # §3.3: a real account answer lists email, timestamp_created, timestamp_updated, first_name,
 # last_name, organization, warmup_status, provider_code, setup_pending, is_managed_account, status,
-# stat_warmup_score in this order. Where the other keys go was never captured: [GUESS] they are
+# stat_warmup_score in this order. Where the other keys go was never captured: (guessed) they are
 # slotted in around that spine.
 ACCOUNT_KEYS = (
     "email",
@@ -60,7 +60,7 @@ ACCOUNT_KEYS = (
     "stat_warmup_score",
 )
 
-# §5.6 [GUESS]: whether a job may change an account whose warmup is banned or suspended (< 0).
+# §5.6 (guessed): whether a job may change an account whose warmup is banned or suspended (< 0).
 NegativeWarmup = Literal["fail", "change"]
 NEGATIVE_WARMUP_ERROR = "Warmup is banned or suspended for this account"
 NOT_FOUND_ERROR = "Account not found"
@@ -159,7 +159,7 @@ class Workspace:
         return record
 
     def find(self, email: str) -> AccountRecord | None:
-        """Exact spelling first, then case-insensitively ([GUESS]: mailbox lookups usually are)."""
+        """Exact spelling first, then case-insensitively ((guessed): mailbox lookups usually are)."""
         record = self.accounts.get(email)
         if record is None:
             exact = self._lower.get(email.lower())
@@ -251,5 +251,5 @@ class Workspace:
             return {**entry, "status": "failed", "error": NEGATIVE_WARMUP_ERROR}
         record.data["warmup_status"] = job.warmup_status
         record.data["timestamp_updated"] = iso(to_ms(at))
-        # [GUESS] (§4.3): a success entry is {email, status: "success"}.
+        # (guessed) (§4.3): a success entry is {email, status: "success"}.
         return {**entry, "status": "success"}

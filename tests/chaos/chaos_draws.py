@@ -34,7 +34,7 @@ def chaos_settings(ci: int, deep: int) -> settings:
 class Workspace:
     accounts: int
     seed: int
-    negative_warmup: str  # "fail" or "change" (REFERENCE.md §5.6 [GUESS])
+    negative_warmup: str  # "fail" or "change" (docs/instantly-api.md §5.6 (guessed))
     per_account: float  # seconds a job spends per account
     retry_after: bool  # the emulator's own 429s carry Retry-After
 

@@ -219,7 +219,7 @@ def test_get_one_account_with_the_full_warmup_and_key_order(
         "organization", "warmup_status", "provider_code", "setup_pending", "is_managed_account",
         "status", "stat_warmup_score",
     ]  # fmt: skip
-    assert [k for k in keys if k in spine] == spine  # REFERENCE.md §3.3's observed order
+    assert [k for k in keys if k in spine] == spine  # docs/instantly-api.md §3.3's observed order
     assert body["organization"] == emu.workspace_id
     assert None not in body.values()
 
