@@ -1,8 +1,9 @@
 """What a script written without instantly_nb does, with plain httpx: the baselines.
 
 ``naive_disable`` follows Instantly's own SDK helper (``wait_for_background_job`` in the official
-starter kit, docs/instantly-api.md §4.2): chunks of 100 emails, submit one, poll right away and then every
-2 s until the status is terminal, sleep and resubmit on a 409. No planning: every email is sent.
+starter kit, docs/instantly-api.md §4.2): chunks of 100 emails, submit one, poll right away and
+then every 2 s until the status is terminal, sleep and resubmit on a 409. No planning: every email
+is sent.
 
 ``raw_read`` is the shortest way to a DataFrame of accounts: a pagination loop and
 ``pd.DataFrame(records)``, no labels, no dtypes, no budget.

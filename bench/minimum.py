@@ -2,9 +2,9 @@
 
 A job is either a list of at most 100 emails, or a server-side selection (``include_all_emails``
 narrowed by a tag, an ``ACC_FILTER_*`` and a search) minus at most 100 ``excluded_emails``
-(docs/instantly-api.md §4.1, §5.4). A selection is usable when at most 100 of its members would change but
-must not. Jobs run one after another, so selections may overlap: an account an earlier job
-already changed is left as it is by a later one and needs no exclusion.
+(docs/instantly-api.md §4.1, §5.4). A selection is usable when at most 100 of its members would
+change but must not. Jobs run one after another, so selections may overlap: an account an earlier
+job already changed is left as it is by a later one and needs no exclusion.
 
 The selections considered (the family F): every account, every tag, every filter whose meaning
 is readable from the account fields (§3.1), a search for every domain, every top-level domain

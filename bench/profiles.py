@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from .server import Timing
 
-# A warmup job waits in the queue, then handles its accounts one by one (docs/instantly-api.md §5.1 saw
-# 55-206 ms for 0-1 account; nothing is recorded for 100). Half a second of queue and 5 ms per
+# A warmup job waits in the queue, then handles its accounts one by one (docs/instantly-api.md §5.1
+# saw 55-206 ms for 0-1 account; nothing is recorded for 100). Half a second of queue and 5 ms per
 # account make a 100-email job take 1 s: realistic in shape, short enough for a default run.
 JOB_TIMING = Timing(queue_delay=0.5, per_account=0.005)
 

@@ -19,7 +19,7 @@ def candidates(accounts: Mapping[str, Mapping[str, Any]]) -> list[Candidate]:
     """Selections worth considering, with member sets estimated from the listing.
 
     Tag membership comes straight from the listing (``include_tags``), so it is exact. The
-    meaning of ``ACC_FILTER_*`` and ``search`` is inferred (docs/instantly-api.md §3.1 (guessed)): those
+    meaning of ``ACC_FILTER_*`` and ``search`` is guessed (docs/instantly-api.md §3.1): those
     candidates are marked unverified and the planner lists them server-side before use.
     """
     everyone = frozenset(accounts)

@@ -213,7 +213,7 @@ Retry = Literal["retry", "raise", "uncertain"]
 def retry_decision(
     *, idempotent: bool, status: int | None = None, error: ErrorKind | None = None
 ) -> Retry:
-    """Whether to retry, raise, or report an uncertain submit (docs/instantly-api.md §2.2 and docs/architecture.md).
+    """Whether to retry, raise, or report an uncertain submit (docs/instantly-api.md §2.2).
 
     429 means the request was refused, so any method retries. A 5xx or a lost answer on a
     non-idempotent POST may have created a job: Instantly has no idempotency keys (§2.2), so

@@ -1,7 +1,8 @@
 """Fewest jobs: cover the accounts to change with server-side selections, then chunks of 100.
 
 A warmup request can name at most 100 emails, or select ``include_all_emails`` narrowed by a tag,
-an ``ACC_FILTER_*`` and a search, minus at most 100 ``excluded_emails`` (docs/instantly-api.md §4.1, §5.4).
+an ``ACC_FILTER_*`` and a search, minus at most 100 ``excluded_emails``
+(docs/instantly-api.md §4.1, §5.4).
 A selection is usable when everything it would change is wanted, up to 100 exclusions. Choosing
 the fewest requests is a set cover; the greedy choice here is exact for the common shapes (one
 tag, one filter, "all but a few") and never worse than plain chunking.

@@ -6,16 +6,12 @@ polling), the async one here. ``sync_client.Instantly`` runs it on an event loop
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import (
-    AsyncGenerator,
-    Callable,
-    Iterable,
-    Mapping,
-)
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -37,7 +33,7 @@ from ._core import (
     resolve_api_key,
     retry_decision,
 )
-from ._warmup import Action, WarmupRequest, bind_action, check_filter, warmup_request
+from ._warmup import WarmupRequest, bind_action, check_filter, warmup_request
 from .errors import (
     ConfigurationError,
     ConnectionFailed,
@@ -51,7 +47,7 @@ from .errors import (
     TransportError,
     UncertainSubmitError,
 )
-from .models import AccountFilter, Job
+from .models import Job
 
 __all__ = ["AsyncInstantly", "ClientBase", "JobCallback"]
 
@@ -60,6 +56,7 @@ log = logging.getLogger("instantly_nb")
 # would print every routine retry into notebook cells.
 log.addHandler(logging.NullHandler())
 T = TypeVar("T")
+P = ParamSpec("P")
 
 JobCallback = Callable[[Job], object]
 
@@ -88,32 +85,21 @@ class _Settings:
     name: str
 
 
-def _settings(
-    api_key: str | None,
-    *,
-    base_url: str,
-    timeout: float,
-    max_retries: int,
-    rate: RateLimit | None,
-    transport: httpx.AsyncBaseTransport | None,
-    clock: Clock | None,
-    name: str | None,
-) -> _Settings:
-    url = check_base_url(base_url)
-    if timeout <= 0:
-        raise ConfigurationError("timeout must be positive")
-    if max_retries < 0:
-        raise ConfigurationError("max_retries cannot be negative")
-    return _Settings(
-        api_key=_Secret(resolve_api_key(api_key)),
-        base_url=url,
-        timeout=timeout,
-        max_retries=max_retries,
-        transport=transport,
-        clock=clock or SystemClock(),
-        budget=RateBudget(rate, margin=C.BUDGET_MARGIN),
-        name=name or (urlsplit(url).hostname or url),
+def _submitting(
+    build: Callable[P, WarmupRequest],
+) -> Callable[Concatenate[AsyncInstantly, P], Coroutine[Any, Any, Job]]:
+    """A client method that builds a request with ``build``'s arguments and submits it."""
+
+    async def method(self: AsyncInstantly, /, *args: P.args, **kwargs: P.kwargs) -> Job:
+        return await self.submit_warmup(build(*args, **kwargs))
+
+    signature = inspect.signature(build)
+    me = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[me, *signature.parameters.values()], return_annotation="Job"
     )
+    method.__name__ = method.__qualname__ = "_action_warmup"
+    return method
 
 
 class ClientBase:
@@ -154,12 +140,23 @@ class ClientBase:
         clock: Clock | None = None,
         name: str | None = None,
     ) -> None:
+        url = check_base_url(base_url)
+        if timeout <= 0:
+            raise ConfigurationError("timeout must be positive")
+        if max_retries < 0:
+            raise ConfigurationError("max_retries cannot be negative")
         self._init(
-            _settings(
-                api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
-                rate=rate, transport=transport, clock=clock, name=name,
+            _Settings(
+                api_key=_Secret(resolve_api_key(api_key)),
+                base_url=url,
+                timeout=timeout,
+                max_retries=max_retries,
+                transport=transport,
+                clock=clock or SystemClock(),
+                budget=RateBudget(rate, margin=C.BUDGET_MARGIN),
+                name=name or (urlsplit(url).hostname or url),
             )
-        )  # fmt: skip
+        )
 
     def _init(self, settings: _Settings) -> None:
         raise NotImplementedError
@@ -347,23 +344,7 @@ class AsyncInstantly(ClientBase):
         body = await self.request("POST", request.path, json=request.body(), idempotent=False)
         return Job.from_api(body)
 
-    async def _action_warmup(
-        self,
-        action: Action,
-        emails: Iterable[str] | None = None,
-        *,
-        include_all_emails: bool = False,
-        excluded_emails: Iterable[str] | None = None,
-        filter: AccountFilter | str | None = None,
-        tag_id: str | None = None,
-        search: str | None = None,
-    ) -> Job:
-        return await self.submit_warmup(
-            warmup_request(
-                action, emails, include_all_emails=include_all_emails,
-                excluded_emails=excluded_emails, filter=filter, tag_id=tag_id, search=search,
-            )
-        )  # fmt: skip
+    _action_warmup = _submitting(warmup_request)
 
     disable_warmup = bind_action(
         _action_warmup,

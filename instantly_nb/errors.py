@@ -168,7 +168,8 @@ class NotFoundError(APIStatusError):
 
 
 class ConflictError(APIStatusError):
-    """409: usually another ``update-warmup-accounts`` job is still running (docs/instantly-api.md §5.5)."""
+    """409: usually another ``update-warmup-accounts`` job is running (docs/instantly-api.md
+    §5.5)."""
 
     @property
     def is_warmup_lock(self) -> bool:

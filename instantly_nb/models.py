@@ -1,9 +1,9 @@
 """Instantly's codes with human labels, and the background-job value type.
 
 The enums are *open*: a code Instantly adds tomorrow becomes a pseudo-member labelled
-``"Unknown (<code>)"`` instead of an exception (docs/instantly-api.md §3.1, §4.2 list values that appeared
-within months). Requests are the opposite: ``AccountFilter`` values we send are checked against the
-known set, because the server would reject an unknown one anyway.
+``"Unknown (<code>)"`` instead of an exception (docs/instantly-api.md §3.1 and §4.2 list values
+that appeared within months). Requests are the opposite: ``AccountFilter`` values we send are
+checked against the known set, because the server would reject an unknown one anyway.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ _LABELS: dict[tuple[type, object], str] = {
 }
 
 # success/failed/cancelled per the spec; "completed" and "error" because Instantly's own SDK polls
-# until them (docs/instantly-api.md §4.2), so a server that ever sends them must not keep us waiting.
+# until them (docs/instantly-api.md §4.2): a server that ever sends them must not keep us waiting.
 TERMINAL_JOB_STATUSES = frozenset({"success", "failed", "cancelled", "completed", "error"})
 
 

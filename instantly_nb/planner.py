@@ -46,20 +46,6 @@ async def aplan(
     exclude: Exclude = None,
     confirm_above: int = CONFIRM_ABOVE,
 ) -> Plan:
-    """Preview a warmup change for ``target``; nothing is sent until ``Plan.execute()``.
-
-    Parameters
-    ----------
-    client : Instantly
-    action : "disable" or "enable"
-    target : DataFrame, Series, list of str, CSV path, or Selection
-        A DataFrame needs an ``email`` column (any case) or an email index; a ``Selection``
-        describes the accounts server-side (filter, tag, search).
-    exclude : emails, optional
-        Accounts to leave alone even if the target includes them.
-    confirm_above : int
-        Plans changing more accounts than this need ``execute(confirm=...)``.
-    """
     if action not in ("disable", "enable"):
         raise RequestValidationError(f"action must be 'disable' or 'enable', not {action!r}")
     aclient = async_client(client)
@@ -317,7 +303,7 @@ def _typed_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return frame.astype(PLAN_COLUMNS)
 
 
-_DISABLE_DOC = """Preview pausing warmup for ``target``; nothing is sent until ``Plan.execute()``.
+_PARAMETERS = """
 
     Parameters
     ----------
@@ -330,9 +316,13 @@ _DISABLE_DOC = """Preview pausing warmup for ``target``; nothing is sent until `
     confirm_above : int
         Plans changing more accounts than this need ``execute(confirm=...)``.
     """
-_ENABLE_DOC = """Preview resuming warmup for ``target``; the mirror of ``plan_disable``."""
-
-aplan_disable = bind_action(aplan, "disable", "aplan_disable", _DISABLE_DOC)
-aplan_enable = bind_action(aplan, "enable", "aplan_enable", _ENABLE_DOC)
+aplan.__doc__ = (
+    "Preview ``action`` (``'disable'`` or ``'enable'``) for ``target``; nothing is sent yet."
+    + _PARAMETERS
+)
+_DISABLE_DOC = "Preview pausing warmup for ``target``; nothing is sent until ``execute()``."
+_ENABLE_DOC = "Preview resuming warmup for ``target``; the mirror of ``plan_disable``."
+aplan_disable = bind_action(aplan, "disable", "aplan_disable", _DISABLE_DOC + _PARAMETERS)
+aplan_enable = bind_action(aplan, "enable", "aplan_enable", _ENABLE_DOC + _PARAMETERS)
 plan_disable = blocking(aplan_disable)
 plan_enable = blocking(aplan_enable)

@@ -56,20 +56,10 @@ async def execute(
     job_timeout: float = C.DEFAULT_JOB_TIMEOUT,
     lock_timeout: float = C.DEFAULT_JOB_TIMEOUT,
 ) -> pd.DataFrame:
-    """Carry out ``plan``: one result row per targeted email (``RESULT_COLUMNS``).
+    """Carry out ``plan`` with ``client``: one result row per targeted email.
 
-    Parameters
-    ----------
-    confirm : str or int, optional
-        The plan's fingerprint or its number of changes; required when the plan says so.
-    journal : Journal or path, optional
-        Where to log the run; ``instantly_nb_runs/<plan id>.jsonl`` by default. Running the
-        same plan with the same journal again resumes it.
-    on_update : callable, optional
-        Receives a ``RunEvent`` for every step and job poll.
-    stop : object with ``is_set()``, optional
-        When set, no further job is submitted (the running one finishes; Instantly cannot
-        cancel it).
+    The parameters are ``Plan.execute``'s; ``lock_timeout`` bounds the wait for another warmup
+    job of the workspace to end (409).
     """
     check_confirmation(plan.summary, plan.fingerprint, confirm)
     aclient = async_client(client)

@@ -44,8 +44,8 @@ class Emulator(WorkspaceEdits):
     rate_limit
         ``(per_second, per_minute)`` requests for the workspace, or None for no limit.
     retry_after
-        Send ``Retry-After`` (whole seconds) with rate-limit 429s; docs/instantly-api.md §2.4 does not
-        know whether Instantly does.
+        Send ``Retry-After`` (whole seconds) with rate-limit 429s; whether Instantly does is not
+        known (docs/instantly-api.md §2.4).
     workspace_name
         ``name`` of ``GET /workspaces/current``.
     list_warmup

@@ -1,9 +1,9 @@
 """One request handler for every adapter: ``(method, path, query, headers, body) -> Response``.
 
-The order is Fastify's, as far as the sources show (docs/instantly-api.md §2): routing first (an unknown
-route is Fastify's 404 whatever the key), then the API key (401), the plan (402), the key's
-scopes (403), the workspace rate limit (429), injected faults, then the endpoint, whose body and
-query validation (400) comes before its own checks (the 409 warmup lock). The handler never
+The order is Fastify's, as far as the sources show (docs/instantly-api.md §2): routing first
+(an unknown route is Fastify's 404 whatever the key), then the API key (401), the plan (402), the
+key's scopes (403), the workspace rate limit (429), injected faults, then the endpoint, whose body
+and query validation (400) comes before its own checks (the 409 warmup lock). The handler never
 raises: anything unexpected becomes a 500 in Instantly's envelope.
 """
 
@@ -36,7 +36,7 @@ __all__ = ["Counts", "Handler", "RequestRecord"]
 
 Endpoint = Callable[[Call], Response]
 
-# §2.1: the scopes each endpoint accepts. Warmup enable/disable state none; (guessed) the update set.
+# §2.1: the scopes each endpoint accepts. Warmup enable/disable state none: guessed, the update set.
 ACCOUNTS_READ = ("accounts:read", "accounts:all", "all:read", "all:all")
 ACCOUNTS_UPDATE = ("accounts:update", "accounts:all", "all:update", "all:all")
 JOBS_READ = ("background-jobs:read", "background-jobs:all", "all:read", "all:all")

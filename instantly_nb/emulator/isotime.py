@@ -1,4 +1,4 @@
-"""Instantly's timestamp format: ISO 8601 with milliseconds and a ``Z`` (docs/instantly-api.md §3.3).
+"""Instantly's timestamp format: ISO 8601, milliseconds and a ``Z`` (docs/instantly-api.md §3.3).
 
 Kept exact to the millisecond because the accounts cursor embeds ``timestamp_created`` (§2.3):
 a cursor must round-trip to the same sort key it came from.

@@ -1,8 +1,8 @@
 """What the emulator answers: a status, headers and bytes, plus the fault marks adapters act on.
 
-Bodies are compact JSON with the key order Instantly uses (docs/instantly-api.md §2.2): errors raised by
-the application put ``statusCode`` first, Fastify's own errors (unknown route) put ``message``
-first, Fastify validation errors carry ``code`` after ``statusCode``.
+Bodies are compact JSON with the key order Instantly uses (docs/instantly-api.md §2.2): errors
+raised by the application put ``statusCode`` first, Fastify's own errors (unknown route) put
+``message`` first, Fastify validation errors carry ``code`` after ``statusCode``.
 """
 
 from __future__ import annotations

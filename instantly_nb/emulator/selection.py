@@ -1,9 +1,9 @@
 """Which accounts a filter selects: shared by ``GET /accounts`` and ``include_all_emails`` jobs.
 
-docs/instantly-api.md §5.4 (guessed): the warmup body's ``filter.tag_id``, ``filter.filter`` and ``search``
-mean what the list endpoint's ``tag_ids``, ``filter`` and ``search`` mean, combined with AND.
-``search`` is a case-insensitive substring of the email ((guessed) §3.1: the spec's example is
-``gmail.com``, so it must at least match the domain).
+docs/instantly-api.md §5.4 (guessed): the warmup body's ``filter.tag_id``, ``filter.filter``
+and ``search`` mean what the list endpoint's ``tag_ids``, ``filter`` and ``search`` mean, combined
+with AND. ``search`` is a case-insensitive substring of the email (guessed, §3.1: the spec's
+example is ``gmail.com``, so it must at least match the domain).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ __all__ = ["FILTERS", "Predicate", "account_matcher", "split_list"]
 
 Predicate = Callable[[AccountRecord], bool]
 
-# §3.1's mapping table ((guessed) there); pre-warmed is not an Account field, so it is kept aside.
+# §3.1's mapping table (guessed there); pre-warmed is not an Account field, so it is kept aside.
 FILTERS: dict[str, Predicate] = {
     "ACC_FILTER_W_ACTIVE": lambda r: r.data.get("warmup_status") == 1,
     "ACC_FILTER_W_PAUSED": lambda r: r.data.get("warmup_status") == 0,

@@ -1,4 +1,6 @@
-"""Fastify-style request validation: the first problem, in AJV's words (docs/instantly-api.md §2.2, §9.3).
+"""Fastify-style request validation: the first problem, in AJV's words.
+
+See docs/instantly-api.md §2.2 and §9.3.
 
 Instantly runs on Fastify, whose default AJV setup coerces types (``coerceTypes: "array"``: a
 query string ``"5"`` is the integer 5, a lone string where an array is expected becomes a

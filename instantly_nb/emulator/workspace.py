@@ -159,7 +159,7 @@ class Workspace:
         return record
 
     def find(self, email: str) -> AccountRecord | None:
-        """Exact spelling first, then case-insensitively ((guessed): mailbox lookups usually are)."""
+        """Exact spelling first, then case-insensitively (guessed: mailbox lookups usually are)."""
         record = self.accounts.get(email)
         if record is None:
             exact = self._lower.get(email.lower())
