@@ -8,7 +8,7 @@
 More lives in submodules, each imported on request: ``instantly_nb.widgets`` (the panel and
 progress bars), ``instantly_nb.aio`` (the same verbs for async code), ``instantly_nb.errors``
 (every exception), ``instantly_nb.models`` (Instantly's codes and ``Job``),
-``instantly_nb.testing`` (clocks and the emulator, for tests) and ``instantly_nb.emulator``.
+``instantly_nb.testing`` (clocks and demo helpers, for tests) and ``instantly_nb.emulator``.
 """
 
 from ._budget import RateLimit

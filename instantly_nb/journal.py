@@ -9,8 +9,8 @@ Record kinds (``RecordKind``), in the order a run writes them: ``plan``, ``fence
 warmup job before the first submit, once per plan), then per request ``sending`` ->
 ``submitted`` (or ``refused`` on a 409, ``uncertain`` -> ``reconciled``) -> ``job`` (or
 ``timeout``); then ``results`` and ``done``. ``stopped`` and ``stale`` end a run early.
-The records are written by the methods named after them and read back by ``replay``: the format
-lives in this module only.
+Each kind is written by the method named after it and read back by ``replay`` (``Replay.take``)
+and ``export_csv``: the format lives in this module only.
 """
 
 from __future__ import annotations
@@ -77,7 +77,25 @@ class Journal:
                 raise ValueError(f"{self.path}: line {number + 1} is corrupt") from None
         return out
 
-    # --- the records a run writes, one method per kind with fields -----------------------------
+    # --- one writer per record kind: their fields are named here and read back in Replay ------
+
+    def fence(self, job_id: str | None) -> None:
+        self.append("fence", job_id=job_id)
+
+    def sending(self, request: int, body: dict[str, Any], sent_at: float) -> None:
+        self.append("sending", request=request, body=body, sent_at=sent_at)
+
+    def refused(self, request: int, message: str) -> None:
+        self.append("refused", request=request, message=message)
+
+    def uncertain(self, request: int, message: str) -> None:
+        self.append("uncertain", request=request, message=message)
+
+    def reconciled(self, request: int, job_id: str | None) -> None:
+        self.append("reconciled", request=request, job_id=job_id)
+
+    def submitted(self, request: int, job_id: str) -> None:
+        self.append("submitted", request=request, job_id=job_id)
 
     def job(self, request: int, job: Job) -> None:
         """A job as it ended: what ``replay`` turns back into the same ``Job``."""
@@ -87,6 +105,21 @@ class Journal:
             failed_count=job.failed_count, processed=job.processed_emails,
             created_at=job.created_at, updated_at=job.updated_at,
         )  # fmt: skip
+
+    def timeout(self, request: int, job: Job) -> None:
+        self.append("timeout", request=request, job_id=job.id, status=job.status.value)
+
+    def stale(self, request: int, message: str) -> None:
+        self.append("stale", request=request, message=message)
+
+    def stopped(self, request: int) -> None:
+        self.append("stopped", request=request)
+
+    def results(self, rows: list[dict[str, Any]], complete: bool) -> None:
+        self.append("results", rows=rows, complete=complete)
+
+    def done(self) -> None:
+        self.append("done")
 
     def replay(self, plan: PlanRecord) -> Replay:
         """What this journal says already happened to ``plan``; starts the journal if empty."""

@@ -91,7 +91,7 @@ async def _plan_emails(
     change = [r["key"] for r in rows if r["action"] == "change"]
     if state.complete:
         # Chunks follow the workspace's listing order, so verification can read each page of
-        # accounts as soon as the jobs it holds have ended (run_verify.py), not all at the end.
+        # accounts as soon as the jobs it holds have ended (verify.py), not all at the end.
         listed = {key: i for i, key in enumerate(state.accounts)}
         change.sort(key=listed.__getitem__)
     worth_it = state.complete and chunk_count(len(change)) > 1

@@ -103,7 +103,7 @@ class _Run:
         replay = self.journal.replay(self.plan)
         if replay.results is not None:
             if not replay.done:  # a crash between "results" and "done": finish the journal
-                self.journal.append("done")
+                self.journal.done()
             return results_frame(replay.results, self.plan)
         self.fence, self.fenced = replay.fence, replay.fenced
         self.emit("started", message=f"{self.total} job(s)")
@@ -122,13 +122,13 @@ class _Run:
                 continue
             if self.stop is not None and self.stop.is_set() and i not in replay.submitted:
                 self.ended = "not submitted: the run was stopped"
-                self.journal.append("stopped", request=i)
+                self.journal.stopped(i)
                 self.emit("stopped", i, message="stopped before this job")
                 break
             job_id = replay.submitted.get(i)
             if job_id is None and i in replay.sending:
                 job_id = await self._reconcile(planned.request, replay.sending[i])
-                self.journal.append("reconciled", request=i, job_id=job_id)
+                self.journal.reconciled(i, job_id)
             if job_id is None:
                 if planned.spec is not None and not await self._still_fresh(i, planned):
                     break
@@ -138,7 +138,7 @@ class _Run:
         self.emit("verifying", message="re-reading accounts")
         frame = await self._verify()
         if not self.ended:
-            self.journal.append("done")
+            self.journal.done()
         self.emit("finished", message=self.ended or "done")
         return frame
 
@@ -146,7 +146,7 @@ class _Run:
         """Re-read the planned accounts; journal and return one verified row per email."""
         after = await self.verifier.finish()
         rows = results_rows(self.plan, self.jobs, after, self.ended)
-        self.journal.append("results", rows=rows, complete=not self.ended)
+        self.journal.results(rows, complete=not self.ended)
         return results_frame(rows, self.plan)
 
     async def _submit(self, i: int, request: WarmupRequest) -> str:
@@ -162,29 +162,29 @@ class _Run:
                 await self._still_fresh(i, planned)
             again = True
             self.emit("submitting", i)
-            self.journal.append("sending", request=i, body=request.body(), sent_at=clock.now())
+            self.journal.sending(i, request.body(), sent_at=clock.now())
             self.sent_at = clock.now()
             try:
                 job = await self.client.submit_warmup(request)
             except ConflictError as exc:
                 if not exc.is_warmup_lock or clock.now() >= deadline:
                     raise
-                self.journal.append("refused", request=i, message=exc.message)
+                self.journal.refused(i, exc.message)
                 delay = backoff_delay(attempt, base=1.0, cap=C.CONFLICT_BACKOFF_CAP)
                 self.emit("waiting_lock", i, message="another warmup job is running")
                 await clock.sleep(delay)
                 attempt += 1
                 continue
             except UncertainSubmitError as exc:
-                self.journal.append("uncertain", request=i, message=str(exc))
+                self.journal.uncertain(i, str(exc))
                 found = await self._reconcile(request, {"sent_at": exc.sent_at})
-                self.journal.append("reconciled", request=i, job_id=found)
+                self.journal.reconciled(i, found)
                 if found is None:
                     continue  # nothing was created: sending again cannot duplicate
                 job_id = found
             else:
                 job_id = job.id
-            self.journal.append("submitted", request=i, job_id=job_id)
+            self.journal.submitted(i, job_id)
             self.emit("submitted", i, message=job_id)
             return job_id
 
@@ -198,7 +198,7 @@ class _Run:
         async with aclosing(newest_first) as jobs:
             newest = await anext(jobs, None)
         self.fence, self.fenced = (newest.id if newest is not None else None), True
-        self.journal.append("fence", job_id=self.fence)
+        self.journal.fence(self.fence)
 
     async def _reconcile(self, request: WarmupRequest, sending: Mapping[str, Any]) -> str | None:
         """The job a lost submit created, if any: a recent warmup job echoing the same body."""
@@ -245,7 +245,7 @@ class _Run:
         if not problems:
             return True
         message = "The workspace changed since the plan was made: " + "; ".join(problems)
-        self.journal.append("stale", request=i, message=message)
+        self.journal.stale(i, message)
         self.ended = "not submitted: the selection changed since the preview"
         error = PlanStaleError(message + ". Make a new plan to see what would change now.")
         # What already ran is not lost: the error carries the verified results so far.
@@ -269,7 +269,7 @@ class _Run:
                 raise_on_failure=False,
             )
         except JobTimeoutError as exc:
-            self.journal.append("timeout", request=i, job_id=job_id, status=exc.job.status.value)
+            self.journal.timeout(i, exc.job)
             self.ended = f"job {job_id} still {exc.job.status.value} at the deadline"
             self.jobs[i] = exc.job
             return False

@@ -295,3 +295,35 @@ def test_text_progress_throttles_all_but_milestones() -> None:
     unthrottled = TextProgress("disable warmup", show=eager.append, interval=0)
     unthrottled(RunEvent("progress", 1, 0, job))
     assert eager == ["disable warmup: job 1/1 · in progress 10% · 10 account(s) processed · 0s"]
+
+
+def test_true_is_not_a_confirmation_count() -> None:
+    client = workspace()
+    plan = plan_disable(client, _active(client, 1), confirm_above=0)
+    assert plan.summary.needs_confirmation and plan.summary.change == 1
+    with pytest.raises(ConfirmationRequired):
+        plan.execute(confirm=True)  # bool is an int in Python; it must not pass for 1
+    assert posts(client) == []
+
+
+def test_the_journal_replays_exactly_what_the_run_wrote(tmp_path: Any) -> None:
+    client = workspace()
+    path = tmp_path / "run.jsonl"
+    plan = plan_disable(client, _active(client, 150))
+    results = plan.execute(journal=path, progress=False)
+    replay = Journal(path).replay(plan)
+    ran = {j.id: j for j in (client.get_job(i) for i in results["job_id"].dropna().unique())}
+    assert sorted(job.id for job in replay.finished.values()) == sorted(ran)
+    for job in replay.finished.values():
+        real = ran[job.id]
+        assert (job.status, job.total_to_process, job.success_count, job.failed_count) == (
+            real.status, real.total_to_process, real.success_count, real.failed_count
+        )  # fmt: skip
+        assert job.processed_emails == real.processed_emails
+    assert replay.done and replay.fenced
+    assert replay.submitted == {i: j.id for i, j in replay.finished.items()}
+    assert pd.DataFrame(replay.results)["email"].tolist() == results["email"].tolist()
+    assert Journal(path).plan_record().fingerprint == plan.fingerprint
+    other = plan_disable(client, _active(client, 5, seed=9))
+    with pytest.raises(ValueError, match="records another plan"):
+        Journal(path).replay(other)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +207,17 @@ def test_blocking_methods_return_what_they_say() -> None:
     """``help(Instantly.list_jobs)`` must not promise an async generator."""
     for name, sig in _public_methods(Instantly).items():
         assert "Async" not in str(sig.return_annotation), name
+
+
+def test_one_confirmation_threshold_in_the_api_the_panel_the_readme_and_the_notebooks() -> None:
+    from instantly_nb._confirm import CONFIRM_ABOVE
+    from instantly_nb.planner import aplan
+    from instantly_nb.widgets import WarmupPanel
+
+    assert inspect.signature(aplan).parameters["confirm_above"].default == CONFIRM_ABOVE
+    assert inspect.signature(WarmupPanel).parameters["confirm_above"].default == CONFIRM_ABOVE
+    root = PACKAGE.parent
+    assert f"above {CONFIRM_ABOVE} changes" in (root / "README.md").read_text()
+    for notebook in sorted((root / "notebooks").glob("0*.ipynb")):
+        said = re.findall(r"CONFIRM_ABOVE = (\d+) if ON_DEMO", notebook.read_text())
+        assert set(said) <= {str(CONFIRM_ABOVE)}, notebook.name

@@ -17,7 +17,7 @@ import pytest
 from helpers import posts, states, warmup_jobs, workspace
 from widget_helpers import saved_state, tree
 
-from instantly_nb import DemoInstantly
+from instantly_nb import ConfirmationRequired, DemoInstantly
 from instantly_nb._demo import DEMO_BASE_URL
 from instantly_nb.emulator import Emulator
 from instantly_nb.testing import VirtualClock
@@ -138,6 +138,35 @@ def test_large_plans_need_the_count_typed_before_submit() -> None:
     assert panel.results is not None and (panel.results["outcome"] == "changed").any()
     assert set(states(client).values()) <= {0, -1, -2, -3}  # every account paused (or in error)
     assert panel.confirm.value == "" and panel.plan is None  # a plan runs once
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_the_panel_asks_exactly_when_execute_would(extra: int) -> None:
+    """One threshold: the panel types a count for the same plans ``execute()`` refuses."""
+    client = workspace(120)
+    active = [e for e, s in states(client).items() if s == 1]
+    limit = len(active) - extra  # plans above `limit` changes need confirmation
+
+    async def steps(panel: WarmupPanel) -> None:
+        panel.filter.value = "ACC_FILTER_W_ACTIVE"
+        await click(panel, panel.preview_button)
+
+    async def build() -> WarmupPanel:
+        panel = WarmupPanel(client, confirm_above=limit)
+        await panel.idle()
+        await steps(panel)
+        await panel.idle()
+        return panel
+
+    panel = asyncio.run(build())
+    plan = panel.plan
+    assert plan is not None and plan.summary.change == len(active)
+    asks = panel.confirm_count() is not None
+    assert asks == bool(extra) == (panel.confirm.layout.display == "")
+    if asks:
+        with pytest.raises(ConfirmationRequired):
+            plan.execute(progress=False)
+    assert posts(client) == []
 
 
 def test_changing_the_choice_after_preview_withdraws_the_plan() -> None:
