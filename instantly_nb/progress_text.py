@@ -34,15 +34,21 @@ class TextProgress:
         stderr on a terminal (milestones only).
     interval : float
         Least time between two redraws of a non-milestone event.
+    now : callable
+        Monotonic seconds (tests pass a virtual clock).
     """
 
     def __init__(
-        self, title: str, show: Callable[[str], None] | None = None, interval: float = 0.5
+        self,
+        title: str,
+        show: Callable[[str], None] | None = None,
+        interval: float = 0.5,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self.title = title
         self.interval = interval
         self.lines: list[str] = []  # what was drawn, for tests and for the record
-        self.model = RunProgress(now=time.monotonic)
+        self.model = RunProgress(now=now)
         self._show, self._milestones_only = (show, False) if show else _default_sink()
         self._last = float("-inf")
 
@@ -51,7 +57,7 @@ class TextProgress:
         milestone = event.kind in _MILESTONES
         if self._milestones_only and not milestone:
             return
-        now = time.monotonic()
+        now = self.model.now()
         if not milestone and now - self._last < self.interval:
             return
         self._last = now

@@ -1,8 +1,8 @@
 """A plan as data: its rows, its requests, its summary, and how it is written to a journal.
 
-The runner executes a ``PlanRecord``; the planner (planner.py) makes them and ``Plan`` (plan.py) adds the
-client, the preview and ``execute()``. Keeping the record below both is what lets the engine
-run a plan, or resume one from its journal, without importing the planner.
+The runner executes a ``PlanRecord``; the planner (planner.py) makes them and ``Plan`` (plan.py)
+adds the client, the preview and ``execute()``. Keeping the record below both is what lets the
+engine run a plan, or resume one from its journal, without importing the planner.
 """
 
 from __future__ import annotations

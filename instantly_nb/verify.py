@@ -41,7 +41,17 @@ class Verifier:
 
     The runner calls ``start()`` before its first job, ``job_ended(i)`` as each job ends (or
     is found ended in the journal), and ``finish()`` once no job will run any more.
+
+    Attributes
+    ----------
+    paced : bool
+        True: the sweep asks for a page only once the jobs it can hold have ended. False lists
+        every page at once, which shows that reads sent too early never count.
     """
+
+    # A class attribute, not a parameter: the runner builds its verifier, and a test that turns
+    # pacing off must reach the one built inside a whole run.
+    paced = True
 
     def __init__(self, plan: PlanRecord, client: AsyncInstantly) -> None:
         self.client = client
@@ -65,6 +75,16 @@ class Verifier:
         self._wake = asyncio.Event()
         self._sweep_task: asyncio.Task[None] | None = None
         self._swept = False  # the sweep listed the goal state to its end
+
+    @property
+    def swept(self) -> bool:
+        """The sweep has listed the goal state to its last page (``finish()`` reads the rest)."""
+        return self._swept
+
+    @property
+    def sweep(self) -> asyncio.Task[None] | None:
+        """The sweep's task from ``start()`` until ``aclose()``; None without a sweep."""
+        return self._sweep_task
 
     def start(self) -> None:
         """Begin the sweep (only for targets too big for one GET per account)."""
@@ -100,7 +120,8 @@ class Verifier:
         pages = self.client.list_account_pages(filter=state, limit=C.PAGE_LIMIT)
         async with aclosing(pages):
             while True:
-                await self._pace(frontier)
+                if self.paced:
+                    await self._pace(frontier)
                 ended, over = frozenset(self.ended), self.over  # before the request is sent
                 page = await anext(pages, None)
                 if page is None:

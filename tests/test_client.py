@@ -348,16 +348,33 @@ def test_the_key_never_appears_in_repr_errors_or_logs(caplog: pytest.LogCaptureF
     caplog.set_level(logging.DEBUG)
     client, _, _ = make([err(429, "x")] * 2 + [err(401, "Invalid API key"), httpx.ReadTimeout("t")],
                         max_retries=2)  # fmt: skip
-    texts = [repr(client), str(client), repr(client._settings)]
+    texts = _printable(client)
     with pytest.raises(AuthenticationError) as e1:
         client.get_account("a@x.io")
     with pytest.raises(UncertainSubmitError) as e2:
         client.disable_warmup(["a@x.io"])
+    texts += _printable(client)  # again, now that it has sent requests with the key
     texts += [str(e1.value), repr(e1.value), str(e2.value), repr(e2.value), caplog.text]
     texts += [repr(vars(e1.value)), repr(vars(e2.value))]
     assert caplog.records  # something was logged, and none of it is the key
     for text in texts:
         assert KEY not in text
+
+
+def _printable(client: Instantly) -> list[str]:
+    """What a user can print of a client without naming a private attribute.
+
+    Its repr and str, its public properties, and the repr of every value ``vars()`` reaches
+    three levels down (the settings, the async client and its HTTP client among them).
+    """
+    public = [client.base_url, client.name, client.clock, client.rate]
+    texts = [repr(client), str(client), *map(repr, public), *map(str, public)]
+    objects: list[Any] = [client]
+    for _ in range(3):
+        values = [v for o in objects if hasattr(o, "__dict__") for v in vars(o).values()]
+        texts += [repr(v) for v in values]
+        objects = values
+    return texts
 
 
 # --- sync and async ---------------------------------------------------------------------------

@@ -277,24 +277,28 @@ def test_text_progress_throttles_all_but_milestones() -> None:
     from instantly_nb.models import Job
     from instantly_nb.progress_text import TextProgress
 
+    clock = [100.0]
     shown: list[str] = []
-    progress = TextProgress("disable warmup", show=shown.append, interval=60)
+    progress = TextProgress("disable warmup", show=shown.append, interval=1.0, now=lambda: clock[0])
     job = Job.from_api({"id": "j", "status": "in-progress", "progress": 10,
                         "data": {"total_to_process": 100, "success_count": 10}})  # fmt: skip
     progress(RunEvent("started", 1))
-    for _ in range(50):
+    for _ in range(50):  # 50 polls within 0.5 s: not one drawn
+        clock[0] += 0.01
         progress(RunEvent("progress", 1, 0, job))
+    assert len(shown) == 1
+    clock[0] += 0.6  # the interval has passed since "started": the next poll is drawn
+    progress(RunEvent("progress", 1, 0, job))
+    assert shown[-1] == "disable warmup: job 1/1 · in progress 10% · 10 account(s) processed · 1s"
+    progress(RunEvent("progress", 1, 0, job))  # at once again: throttled
+    assert len(shown) == 2
     done = Job.from_api({"id": "j", "status": "success", "progress": 100,
                          "data": {"total_to_process": 100, "success_count": 100}})  # fmt: skip
-    progress(RunEvent("job_done", 1, 0, done, done=1))
+    progress(RunEvent("job_done", 1, 0, done, done=1))  # milestones are always drawn
     progress(RunEvent("finished", 1, done=1, message="done"))
-    assert len(shown) == 3  # started, job_done, finished: the 50 polls fell in one interval
-    assert "success 100%" in shown[1]
+    assert len(shown) == 4
+    assert "success 100%" in shown[2]
     assert "100 account(s) processed" in shown[-1]
-    eager: list[str] = []
-    unthrottled = TextProgress("disable warmup", show=eager.append, interval=0)
-    unthrottled(RunEvent("progress", 1, 0, job))
-    assert eager == ["disable warmup: job 1/1 · in progress 10% · 10 account(s) processed · 0s"]
 
 
 def test_true_is_not_a_confirmation_count() -> None:

@@ -78,10 +78,7 @@ def test_accounts_are_verified_while_later_jobs_run() -> None:
 def test_without_pacing_every_target_is_read_again_after_the_jobs(monkeypatch: Any) -> None:
     # The sweep lists every page while the first job runs: nothing there counts, and the
     # results still match the workspace.
-    async def no_pacing(self: Verifier, frontier: int) -> None:
-        return None
-
-    monkeypatch.setattr(Verifier, "_pace", no_pacing)
+    monkeypatch.setattr(Verifier, "paced", False)
     client = workspace()
     emails = _not_paused(client, 300)
     results = plan_disable(client, emails).execute(progress=False)
@@ -94,11 +91,7 @@ def test_without_pacing_every_target_is_read_again_after_the_jobs(monkeypatch: A
     assert (results["after"] == 0).sum() == len(emails)
 
 
-def test_a_read_counts_only_after_the_accounts_job_ended(monkeypatch: Any) -> None:
-    async def no_pacing(self: Verifier, frontier: int) -> None:
-        return None
-
-    monkeypatch.setattr(Verifier, "_pace", no_pacing)
+def test_a_read_counts_only_after_the_accounts_job_ended() -> None:
     client = workspace()
     plan = plan_disable(client, _not_paused(client, 150))
     reactivated = plan.planned[1].accounts[0]
@@ -113,13 +106,14 @@ def test_a_read_counts_only_after_the_accounts_job_ended(monkeypatch: Any) -> No
             clock=emulator.clock,
         ) as aclient:  # fmt: skip
             verifier = Verifier(plan, aclient)
+            verifier.paced = False
             verifier.start()
             verifier.job_ended(0)
             for _ in range(1000):  # the sweep lists every page while job 1 "runs"
-                if verifier._swept:
+                if verifier.swept:
                     break
                 await asyncio.sleep(0)
-            assert verifier._swept
+            assert verifier.swept
             early = set(verifier.after)
             # Instantly may still change job 1's accounts before it ends (it can re-enable
             # warmup on its own, docs/instantly-api.md §5.6): what was listed early must not count.
@@ -164,7 +158,7 @@ def test_a_run_that_raises_leaves_no_sweep_behind(monkeypatch: Any, tmp_path: An
 
     def recording_start(self: Verifier) -> None:
         start(self)
-        sweeps.append(self._sweep_task)
+        sweeps.append(self.sweep)
 
     monkeypatch.setattr(Verifier, "start", recording_start)
     client = workspace()

@@ -56,8 +56,9 @@ class MessageCounter:
     def total(self) -> int:
         return len(self.sent)
 
-    def count(self, kind: str) -> int:
-        return sum(1 for _, _, k in self.sent if k == kind)
+    def count(self, kind: str, widget: str | None = None) -> int:
+        """Messages of ``kind``, of the widget class named ``widget`` only if given."""
+        return sum(1 for _, name, k in self.sent if k == kind and widget in (None, name))
 
     def max_per_second(self, window: float = 1.0) -> int:
         """The most messages sent within any ``window`` seconds."""

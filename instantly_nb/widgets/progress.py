@@ -23,7 +23,7 @@ from ..progress import JobState, RunProgress
 from ..sync_client import Client, async_client
 from ._job_row import BAR_STYLES, COLOURS, JobRow
 from ._report import guarded, show_error, spawn, with_full_text
-from ._throttle import DEFAULT_INTERVAL, Throttle
+from ._throttle import DEFAULT_INTERVAL, Throttle, Timer
 
 __all__ = ["STOP_NOTE", "JobProgress"]
 
@@ -50,6 +50,8 @@ class JobProgress(w.VBox):  # type: ignore[misc]
         Jobs shown at most besides those that need attention: failed jobs always stay visible.
     interval : float
         Minimum seconds between redraws (four per second by default).
+    timer : Timer, optional
+        When redraws happen: real time on the running loop by default; a virtual timer in tests.
 
     Attributes
     ----------
@@ -76,6 +78,7 @@ class JobProgress(w.VBox):  # type: ignore[misc]
         now: Callable[[], float] | None = None,
         max_rows: int = 8,
         interval: float = DEFAULT_INTERVAL,
+        timer: Timer | None = None,
     ) -> None:
         self.model = RunProgress(now)
         self.model.title = title
@@ -107,13 +110,14 @@ class JobProgress(w.VBox):  # type: ignore[misc]
         self._spare: list[JobRow] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watching: list[asyncio.Task[Any]] = []
-        self._throttle = Throttle(self._draw, interval, on_error=self._report)
+        self._throttle = Throttle(self._draw, interval, timer, on_error=self._report)
         self.stop_button.on_click(guarded(self.output)(lambda _: self.stop()))
         self.unwatch_button.on_click(guarded(self.output)(lambda _: self.stop_watching()))
         self._draw()
 
     @property
     def redraws(self) -> int:
+        """Redraws so far (each sends at most one message per changed widget)."""
         return self._throttle.draws
 
     # --- feeding -------------------------------------------------------------------------------

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
 from helpers import warmup_jobs, workspace
-from widget_helpers import job, one_job_run
+from widget_helpers import VirtualTimer, job, one_job_run
 
 from instantly_nb import demo
 from instantly_nb.events import RunEvent
@@ -134,59 +133,51 @@ def test_errors_inside_callbacks_land_in_the_output_and_the_run_goes_on() -> Non
 
 
 def test_an_error_while_drawing_later_lands_in_the_output() -> None:
-    progress = JobProgress(interval=0.02)
-
-    async def run() -> None:
-        progress.on_update(RunEvent("started", 1))
-        progress._throttle._draw = _fail
-        progress.on_update(RunEvent("submitting", 1, 0))
-        await asyncio.sleep(0.08)
-
-    asyncio.run(run())
+    timer = VirtualTimer()
+    progress = JobProgress(interval=0.02, timer=timer)
+    progress.on_update(RunEvent("started", 1))  # drawn at once
+    progress.model.summary = _fail  # type: ignore[method-assign]
+    progress.on_update(RunEvent("submitting", 1, 0))  # drawn later, with no caller to raise to
+    assert progress.output.outputs == ()
+    timer.advance(0.02)
     text = progress.output.outputs[-1]["text"]
     assert text.startswith("while drawing progress: Traceback")
     assert text.endswith("RuntimeError: cannot draw\n")
 
 
-def _fail() -> None:
+def _fail() -> str:
     raise RuntimeError("cannot draw")
 
 
 def test_the_throttle_caps_messages_with_100_jobs_updating() -> None:
-    progress = JobProgress("100 jobs")
-    draws: list[float] = []
-    draw = progress._throttle._draw
+    timer = VirtualTimer()
+    progress = JobProgress("100 jobs", timer=timer)
+    draws: list[float] = []  # when each redraw happened, in the timer's seconds
 
-    def timed() -> None:
-        draws.append(time.monotonic())
-        draw()
+    def feed(event: RunEvent, seconds: float = 0.0) -> None:
+        before = progress.redraws
+        progress.on_update(event)
+        timer.advance(seconds)  # a trailing redraw, if one is due, happens in here
+        draws.extend([timer.now()] * (progress.redraws - before))
 
-    progress._throttle._draw = timed
-    events = 0
-
-    async def flood() -> float:
-        nonlocal events
-        start = time.monotonic()
-        progress.on_update(RunEvent("started", 100))
+    start, events = timer.now(), 0
+    with MessageCounter(clock=timer.now) as sent:
+        feed(RunEvent("started", 100))
         for i in range(100):
             final = job("success", 100, id=f"job-{i}", ok=100)
             for event in one_job_run(100, i, final, steps=8):
-                progress.on_update(event)
+                feed(event, 0.001)  # 1200 events, one a millisecond
                 events += 1
-                await asyncio.sleep(0.0008)
-        progress.on_update(RunEvent("verifying", 100))
-        progress.on_update(RunEvent("finished", 100, message="done"))
-        return time.monotonic() - start
-
-    with MessageCounter() as sent:
-        elapsed = asyncio.run(flood())
-    assert elapsed > 1.0, "the flood must span more than a second to measure a rate"
-    per_second = max(sum(1 for t in draws if start <= t < start + 1.0) for start in draws)
+        feed(RunEvent("verifying", 100))
+        feed(RunEvent("finished", 100, message="done"))
+    elapsed = timer.now() - start
+    assert events == 1200 and elapsed == pytest.approx(1.2)
+    # A redraw at once, then one per interval while events stream in, and the end at once.
+    assert [t - start for t in draws] == pytest.approx([0, 0.25, 0.5, 0.75, 1.0, 1.2])
+    per_second = max(sum(1 for t in draws if t0 <= t < t0 + 1.0) for t0 in draws)
     assert per_second <= 5  # four a second, plus the final flush
-    assert progress.redraws <= elapsed / 0.25 + 2
-    assert events == 1200
-    # Rows of jobs scrolled out of view are reused: 8 rows for 100 jobs, opened once.
-    assert len(progress._rows) + len(progress._spare) == 8
+    # Rows of jobs scrolled out of view are reused: 8 rows (a bar each) for 100 jobs.
+    assert sent.count("open", "FloatProgress") == 8
     assert sent.count("open") <= 8 * 12
     # A redraw sends one message per changed widget: about a dozen, never one per event.
     assert sent.count("update") <= progress.redraws * 20

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import ipywidgets as w
@@ -60,3 +63,47 @@ def tree(root: Any) -> Iterator[Any]:
 def saved_state() -> str:
     """What a notebook would save: the state of every live widget, as JSON."""
     return json.dumps(w.Widget.get_manager_state(drop_defaults=False), default=str)
+
+
+@dataclass
+class _Call:
+    callback: Callable[[], None]
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+@dataclass
+class VirtualTimer:
+    """A ``Timer`` whose time moves only on ``advance()``, running due callbacks at their time.
+
+    A throttle on it draws exactly when its interval says, with no loop and no wall time, so a
+    test states which draw happens when.
+    """
+
+    t: float = 100.0
+    _due: list[tuple[float, int, _Call]] = field(default_factory=list)
+    _order: Iterator[int] = field(default_factory=itertools.count)
+
+    def now(self) -> float:
+        return self.t
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> _Call:
+        call = _Call(callback)
+        heapq.heappush(self._due, (self.t + max(0.0, delay), next(self._order), call))
+        return call
+
+    @property
+    def pending(self) -> int:
+        """Callbacks scheduled and neither run nor cancelled."""
+        return sum(not call.cancelled for _, _, call in self._due)
+
+    def advance(self, seconds: float) -> None:
+        end = self.t + seconds
+        while self._due and self._due[0][0] <= end:
+            when, _, call = heapq.heappop(self._due)
+            self.t = max(self.t, when)
+            if not call.cancelled:
+                call.callback()
+        self.t = end
