@@ -13,8 +13,10 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 6
 
 # §2.4: the workspace allows 100 req/s and 6,000 req/min, shared by every integration and by v1.
-# We take a fifth of it by default so a bulk run never starves the user's other tools.
-DEFAULT_RATE_PER_SECOND = 20
+# By default we take a fifth of the minute, so a bulk run never starves the user's other tools,
+# but let a short burst use half of the second: a plan's reads are a few dozen pages, and
+# spacing them 50 ms apart made planning wait on the budget, not on the server.
+DEFAULT_RATE_PER_SECOND = 50
 DEFAULT_RATE_PER_MINUTE = 1200
 WORKSPACE_RATE_PER_SECOND = 100
 WORKSPACE_RATE_PER_MINUTE = 6000
@@ -26,7 +28,8 @@ BUDGET_MARGIN = 0.05
 # Backoff for 429/5xx/connect errors: jittered exponential, capped.
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
-# A Retry-After longer than this is not waited out silently: the error reaches the caller.
+# §2.4: a Retry-After longer than this is not waited out silently: the error reaches the caller
+# (except while polling a job, where every wait is capped at MAX_POLL instead).
 MAX_RETRY_AFTER = 120.0
 
 # §2.3 and §4.1/§5.3: pages and warmup email lists hold at most 100 items.
@@ -40,7 +43,13 @@ FIRST_POLL = 0.25
 MAX_POLL = 2.0
 POLL_GROWTH = 1.5
 DEFAULT_JOB_TIMEOUT = 30 * 60.0
+# A job just created may not be readable at once (replicas catch up): a 404 this many seconds
+# into wait_job means "not visible yet", later it means the job is unknown (§4.4).
+JOB_APPEAR_GRACE = 10.0
 # §5.5: a 409 warmup lock was seen to last 25+ minutes; back off up to this between tries.
 CONFLICT_BACKOFF_CAP = 15.0
 # Individual GETs beat listing the workspace for a handful of emails (planning and verifying).
 SMALL_TARGET = 20
+# A warmup POST whose answer was lost may still arrive late: its job is looked for this long
+# (seconds since it was sent) before the request is reported as uncertain (reconcile.py).
+RECONCILE_GRACE = 60.0

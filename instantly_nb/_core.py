@@ -10,7 +10,7 @@ import json
 import math
 import os
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import Enum
@@ -26,8 +26,8 @@ from .errors import (
     BadRequestError,
     ConfigurationError,
     ConflictError,
-    InstantlyError,
     NotFoundError,
+    PaginationError,
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
@@ -38,6 +38,8 @@ __all__ = [
     "ErrorKind",
     "PollSample",
     "Retry",
+    "Shape",
+    "accounts_cursor",
     "backoff_delay",
     "build_headers",
     "check_base_url",
@@ -47,8 +49,11 @@ __all__ = [
     "next_cursor",
     "next_poll_delay",
     "parse_retry_after",
+    "read_answer",
+    "redact",
     "resolve_api_key",
     "retry_decision",
+    "retry_delay",
 ]
 
 
@@ -74,7 +79,8 @@ def check_base_url(base_url: str) -> str:
     """Normalise ``base_url``; refuse plain ``http://`` unless the host is loopback.
 
     The key travels in every request's ``Authorization`` header, so it must never cross a
-    network in clear text. Loopback is allowed for the emulator served locally.
+    network in clear text. Loopback is allowed for the emulator served locally, and the client
+    sends such requests straight there, never to a proxy named in the environment (client.py).
     """
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -128,14 +134,17 @@ def error_from_response(
     method: str,
     path: str,
     retry_after: float | None = None,
+    secret: str | None = None,
 ) -> APIStatusError:
     """Map an error answer to its class, keeping Instantly's ``message`` (§2.2).
 
     Instantly's own errors put ``statusCode`` first and Fastify's put ``message`` first; a JSON
     object is read by key so both orders work. A body that is not the envelope (an HTML page from
-    a proxy, say) is summarised, never dumped.
+    a proxy, say) is summarised, never dumped. The server's text is quoted with ``secret`` (the
+    API key) replaced by ``<hidden>``: a server or proxy that echoes the request's credentials
+    must not put them into tracebacks and notebook outputs.
     """
-    message = _envelope_message(content) or _default_message(status_code)
+    message = redact(_envelope_message(content) or _default_message(status_code), secret)
     if status_code == 429:
         return RateLimitError(
             message, status_code=429, method=method, path=path, retry_after=retry_after
@@ -162,6 +171,11 @@ def _envelope_message(content: bytes) -> str | None:
     return None
 
 
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``<hidden>``."""
+    return text.replace(secret, "<hidden>") if secret else text
+
+
 def _default_message(status_code: int) -> str:
     try:
         from http import HTTPStatus
@@ -169,6 +183,52 @@ def _default_message(status_code: int) -> str:
         return HTTPStatus(status_code).phrase
     except ValueError:
         return "Unexpected status"
+
+
+# --- successful answers --------------------------------------------------------------------
+
+Shape = Literal["any", "object", "page", "job"]
+
+
+def read_answer(content: bytes, shape: Shape = "any") -> tuple[Any, str | None]:
+    """Decode a 2xx body and check it has the ``shape`` the call needs.
+
+    Returns ``(body, None)``, or ``(None, problem)`` where ``problem`` describes the body without
+    quoting it. A 2xx is always a success in the API used here (§2.2), so a body that is not
+    JSON was cut short or came from something in between (a proxy's HTML page): a transient
+    fault, like a 5xx. Shapes: ``"object"`` a JSON object, ``"page"`` an object whose ``items``
+    is a list (§2.3), ``"job"`` an object with a string ``id`` (§4.2); ``"any"`` takes any JSON,
+    and an empty body as None.
+    """
+    body: Any = None
+    if content.strip():
+        try:
+            body = json.loads(content)
+        except (ValueError, UnicodeDecodeError):
+            if content.lstrip()[:1] == b"<":
+                return None, "the body is an HTML page, not JSON (from a proxy or gateway?)"
+            return None, f"the body is not valid JSON (cut short? {len(content)} bytes)"
+    problem = _shape_problem(body, shape)
+    return (None, problem) if problem else (body, None)
+
+
+def _shape_problem(body: Any, shape: Shape) -> str | None:
+    if shape == "any":
+        return None
+    if not isinstance(body, dict):
+        return f"expected a JSON object, got {_json_kind(body)}"
+    if shape == "page" and not isinstance(body.get("items"), list):
+        return f"expected a page, got an object whose items is {_json_kind(body.get('items'))}"
+    if shape == "job" and not (isinstance(body.get("id"), str) and body["id"]):
+        return "expected a job, got an object without an id"
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    return kinds.get(type(value), "a number")
 
 
 # --- retries -------------------------------------------------------------------------------
@@ -211,17 +271,22 @@ Retry = Literal["retry", "raise", "uncertain"]
 
 
 def retry_decision(
-    *, idempotent: bool, status: int | None = None, error: ErrorKind | None = None
+    *,
+    idempotent: bool,
+    status: int | None = None,
+    error: ErrorKind | None = None,
+    invalid: bool = False,
 ) -> Retry:
     """Whether to retry, raise, or report an uncertain submit (docs/instantly-api.md §2.2).
 
-    429 means the request was refused, so any method retries. A 5xx or a lost answer on a
-    non-idempotent POST may have created a job: Instantly has no idempotency keys (§2.2), so
-    that is reported as uncertain for the runner to reconcile, never resent blindly.
+    429 means the request was refused, so any method retries. A 5xx, a lost answer or an
+    ``invalid`` 2xx body (``read_answer``) on a non-idempotent POST may have created a job:
+    Instantly has no idempotency keys (§2.2), so that is reported as uncertain for the runner
+    to reconcile, never resent blindly. On a GET all of these are transient and retried.
     """
     if error is ErrorKind.NOT_SENT:
         return "retry"
-    if error is ErrorKind.LOST:
+    if error is ErrorKind.LOST or invalid:
         return "retry" if idempotent else "uncertain"
     if status == 429:
         return "retry"
@@ -250,25 +315,88 @@ def backoff_delay(
     return ceiling * (0.5 + 0.5 * r)
 
 
+def retry_delay(
+    attempt: int,
+    *,
+    retry_after: float | None = None,
+    cap: float | None = None,
+    rng: random.Random | None = None,
+) -> float | None:
+    """The wait before retry number ``attempt``, or None: do not wait, raise.
+
+    ``Retry-After`` is not documented on general 429s (§2.4), so one above ``MAX_RETRY_AFTER``
+    is surfaced to the caller rather than silently waited out. With ``cap`` (polling a job runs
+    on regardless, §4.4) the wait is at most ``cap`` whatever the server asks: a poll every
+    ``MAX_POLL`` seconds costs nothing against the workspace's limit, and a long wait would
+    lose sight of the job.
+    """
+    delay = backoff_delay(attempt, retry_after=retry_after, rng=rng)
+    if cap is not None:
+        return min(delay, cap)
+    if retry_after is not None and retry_after > C.MAX_RETRY_AFTER:
+        return None
+    return delay
+
+
 # --- pagination ----------------------------------------------------------------------------
 
 
-def next_cursor(page: Mapping[str, Any], previous: str | None = None) -> str | None:
+def next_cursor(
+    page: Mapping[str, Any],
+    seen: Collection[str] = frozenset(),
+    *,
+    limit: int | None = None,
+    derive: Callable[[Any], str | None] | None = None,
+    path: str = "",
+) -> str | None:
     """The cursor to fetch next, or None when the listing is over.
 
     Instantly returns a cursor even on the short last page and then ``{"items": []}`` (§2.3),
-    so an empty page ends the listing whatever it carries. A cursor equal to the ``previous``
-    one would loop forever and is an error.
+    so an empty page ends the listing whatever it carries, and so does a short page (fewer
+    than ``limit`` items) without a cursor.
+
+    Raises ``PaginationError`` where following the listing would go wrong:
+
+    - the cursor is one this listing already followed (``seen``): it would loop forever;
+    - a full page (``limit`` items) came without a cursor: more may follow, so ending there
+      could silently drop accounts. ``derive`` makes the cursor from the page's last item
+      where its format is documented (``accounts_cursor``), and the listing goes on.
     """
     items = page.get("items")
     if not isinstance(items, list) or not items:
         return None
     cursor = page.get("next_starting_after")
     if not isinstance(cursor, str) or not cursor:
-        return None
-    if cursor == previous:
-        raise InstantlyError(f"pagination did not advance (cursor {cursor!r} repeated)")
+        if limit is None or len(items) < limit:
+            return None
+        cursor = derive(items[-1]) if derive is not None else None
+        if cursor is None:
+            raise PaginationError(
+                f"GET {path}: a full page of {len(items)} came without a cursor, so the "
+                "listing may be incomplete (docs/instantly-api.md §2.3)",
+                path=path,
+            )
+    if cursor in seen:
+        shown = cursor if len(cursor) <= 60 else cursor[:57] + "..."
+        raise PaginationError(
+            f"GET {path}: the cursor {shown!r} came back after {len(seen)} cursor(s) of this "
+            "listing; following it would loop forever",
+            path=path,
+        )
     return cursor
+
+
+def accounts_cursor(account: Any) -> str | None:
+    """The ``GET /accounts`` cursor after ``account``: ``<timestamp_created>&<email>`` (§2.3).
+
+    None when the item lacks either field (the cursor cannot be made).
+    """
+    if not isinstance(account, Mapping):
+        return None
+    created, email = account.get("timestamp_created"), account.get("email")
+    if isinstance(created, str) and created and isinstance(email, str) and email:
+        return f"{created}&{email}"
+    return None
 
 
 # --- job polling ---------------------------------------------------------------------------

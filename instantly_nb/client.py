@@ -22,6 +22,8 @@ from ._clock import Clock, SystemClock
 from ._core import (
     ErrorKind,
     PollSample,
+    Shape,
+    accounts_cursor,
     backoff_delay,
     build_headers,
     check_base_url,
@@ -30,16 +32,19 @@ from ._core import (
     next_cursor,
     next_poll_delay,
     parse_retry_after,
+    read_answer,
     resolve_api_key,
     retry_decision,
+    retry_delay,
 )
 from ._warmup import WarmupRequest, bind_action, check_filter, warmup_request
 from .errors import (
     ConfigurationError,
     ConnectionFailed,
-    InstantlyError,
+    InvalidResponseError,
     JobFailedError,
     JobTimeoutError,
+    NotFoundError,
     RateLimitError,
     RequestTimeout,
     RequestValidationError,
@@ -71,6 +76,25 @@ class _Secret(str):
 
     def __repr__(self) -> str:
         return "'<hidden>'"
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request as the retry loop sees it: what to send and what the answer must be."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    idempotent: bool = True
+    shape: Shape = "any"
+    wait_cap: float | None = None  # polling: no retry waits longer than this (§4.4)
+
+    def uncertain(self, why: str, sent_at: float) -> UncertainSubmitError:
+        return UncertainSubmitError(
+            f"{why}; a job may exist", method=self.method, path=self.path,
+            body=dict(self.json or {}), sent_at=sent_at,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -111,7 +135,9 @@ class ClientBase:
     api_key : str, optional
         A workspace API key; defaults to the ``INSTANTLY_API_KEY`` environment variable.
     base_url : str
-        ``https://api.instantly.ai`` by default. Plain ``http://`` only to loopback.
+        ``https://api.instantly.ai`` by default. Plain ``http://`` only to loopback, and then
+        never through a proxy: ``HTTP_PROXY`` and the like are ignored for it, as a proxy
+        would read the key in clear text. Over https they are honoured.
     timeout : float
         Seconds for each HTTP request.
     max_retries : int
@@ -209,6 +235,12 @@ class AsyncInstantly(ClientBase):
                 timeout=httpx.Timeout(s.timeout),
                 transport=s.transport,
                 follow_redirects=False,
+                # httpx sends plain-http requests to an HTTP_PROXY / ALL_PROXY from the
+                # environment, headers and all: the proxy would read the key (§2.1). Plain http
+                # only ever goes to loopback (check_base_url), which needs no proxy, so the
+                # environment is ignored there. Over https a proxy sees only a CONNECT tunnel,
+                # and corporate networks need it: honoured.
+                trust_env=s.base_url.startswith("https://"),
             )
         return self._http
 
@@ -231,8 +263,17 @@ class AsyncInstantly(ClientBase):
         ``idempotent`` defaults to True for GET only: a POST whose answer is lost raises
         ``UncertainSubmitError`` rather than being sent twice.
         """
-        s = self._settings
         idempotent = method == "GET" if idempotent is None else idempotent
+        return await self._send(_Call(method, path, params, json, idempotent))
+
+    async def _send(self, call: _Call) -> Any:
+        """The retry loop: send ``call`` until it succeeds, or raise what ended it.
+
+        A GET is retried on 429, 5xx, a lost answer and a 2xx body that is not the JSON it
+        needs (§2.2). A POST only on 429 and a connection that never opened; any other doubt
+        is an ``UncertainSubmitError`` for the runner to reconcile.
+        """
+        s = self._settings
         attempt = 0
         while True:
             # The client first: making it (an SSL context) takes tens of ms, which must not fall
@@ -240,40 +281,46 @@ class AsyncInstantly(ClientBase):
             http = self._client()
             await self._acquire()
             sent_at = s.clock.now()
+            retry_after: float | None = None
+            cause: BaseException | None = None
             try:
-                response = await http.request(method, path, params=params, json=json)
+                response = await http.request(
+                    call.method, call.path, params=call.params, json=call.json
+                )
             except httpx.TransportError as exc:
                 kind = classify_exception(exc)
-                decision = retry_decision(idempotent=idempotent, error=kind)
-                if decision == "uncertain":
-                    raise UncertainSubmitError(
-                        f"the answer was lost ({type(exc).__name__}); a job may exist",
-                        method=method, path=path, body=dict(json or {}), sent_at=sent_at,
-                    ) from exc  # fmt: skip
-                if attempt >= s.max_retries:
-                    raise _transport_error(exc, kind, method, path, attempt) from exc
-                delay = backoff_delay(attempt)
-                log.info("%s %s: %s; retry in %.2fs", method, path, type(exc).__name__, delay)
+                decision = retry_decision(idempotent=call.idempotent, error=kind)
+                why, cause = f"the answer was lost ({type(exc).__name__})", exc
+                failure: Exception = _transport_error(exc, kind, call, attempt)
             else:
                 status = response.status_code
-                log.debug("%s %s -> %s (attempt %d)", method, path, status, attempt + 1)
+                log.debug("%s %s -> %s (attempt %d)", call.method, call.path, status, attempt + 1)
                 if response.is_success:
-                    return _decode(response, method, path)
-                retry_after = parse_retry_after(response.headers.get("retry-after"), s.clock.now())
-                decision = retry_decision(idempotent=idempotent, status=status)
-                if decision == "uncertain":
-                    raise UncertainSubmitError(
-                        f"Instantly answered {status}; a job may exist",
-                        method=method, path=path, body=dict(json or {}), sent_at=sent_at,
+                    body, problem = read_answer(response.content, call.shape)
+                    if problem is None:
+                        return body
+                    decision = retry_decision(idempotent=call.idempotent, invalid=True)
+                    why = f"Instantly answered {status}, but {problem}"
+                    failure = InvalidResponseError(
+                        f"{problem}; tried {attempt + 1} time(s)", status_code=status,
+                        method=call.method, path=call.path,
                     )  # fmt: skip
-                too_long = retry_after is not None and retry_after > C.MAX_RETRY_AFTER
-                if decision == "raise" or attempt >= s.max_retries or too_long:
-                    raise error_from_response(
-                        status, response.content, method=method, path=path,
-                        retry_after=retry_after,
+                else:
+                    retry_after = parse_retry_after(
+                        response.headers.get("retry-after"), s.clock.now()
+                    )
+                    decision = retry_decision(idempotent=call.idempotent, status=status)
+                    why = f"Instantly answered {status}"
+                    failure = error_from_response(
+                        status, response.content, method=call.method, path=call.path,
+                        retry_after=retry_after, secret=s.api_key,
                     )  # fmt: skip
-                delay = backoff_delay(attempt, retry_after=retry_after)
-                log.info("%s %s -> %s; retry in %.2fs", method, path, status, delay)
+            if decision == "uncertain":
+                raise call.uncertain(why, sent_at) from cause
+            delay = retry_delay(attempt, retry_after=retry_after, cap=call.wait_cap)
+            if decision == "raise" or delay is None or attempt >= s.max_retries:
+                raise failure from cause
+            log.info("%s %s: %s; retry in %.2fs", call.method, call.path, why, delay)
             await s.clock.sleep(delay)
             attempt += 1
 
@@ -281,16 +328,26 @@ class AsyncInstantly(ClientBase):
         """Each page's items; the next page is requested only when the caller asks for it."""
         query = {k: v for k, v in params.items() if v is not None}
         query.setdefault("limit", C.PAGE_LIMIT)
-        cursor: str | None = None
+        # §2.3: only the accounts cursor has a documented format, and only in the default
+        # (timestamp_created) order; other sorts are offset-paginated and carry none.
+        by_created = query.get("sort_by", "timestamp_created") == "timestamp_created"
+        derive = accounts_cursor if path == f"{C.API_PREFIX}/accounts" and by_created else None
+        seen: set[str] = set()
         while True:
             # httpx percent-encodes query values, so the accounts cursor's "&" goes out as %26.
-            page = await self.request("GET", path, params=query)
-            if not isinstance(page, dict):
-                raise InstantlyError(f"GET {path}: expected a page object")
-            yield list(page.get("items") or [])
-            cursor = next_cursor(page, previous=cursor)
+            page = await self._send(_Call("GET", path, params=dict(query), shape="page"))
+            items = page["items"]
+            yield list(items)
+            limit = _int_or_none(query["limit"])
+            cursor = next_cursor(page, seen, limit=limit, derive=derive, path=path)
             if cursor is None:
                 return
+            if not page.get("next_starting_after"):
+                log.warning(
+                    "GET %s: a full page of %d came without a cursor; continuing after its "
+                    "last account (docs/instantly-api.md §2.3)", path, len(items),
+                )  # fmt: skip
+            seen.add(cursor)
             query["starting_after"] = cursor
 
     async def _paginate(self, path: str, params: Mapping[str, Any]) -> AsyncGenerator[Any, None]:
@@ -319,9 +376,8 @@ class AsyncInstantly(ClientBase):
 
     async def get_account(self, email: str) -> dict[str, Any]:
         """One account by email (``GET /api/v2/accounts/{email}``); ``NotFoundError`` if absent."""
-        body: dict[str, Any] = await self.request(
-            "GET", f"{C.API_PREFIX}/accounts/{quote(email, safe='')}"
-        )
+        path = f"{C.API_PREFIX}/accounts/{quote(email, safe='')}"
+        body: dict[str, Any] = await self._send(_Call("GET", path, shape="object"))
         return body
 
     def list_tags(self, /, **params: Any) -> AsyncGenerator[dict[str, Any], None]:
@@ -334,15 +390,20 @@ class AsyncInstantly(ClientBase):
 
     async def get_workspace(self) -> dict[str, Any]:
         """The key's workspace (``GET /api/v2/workspaces/current``): id, name, owner."""
-        body: dict[str, Any] = await self.request("GET", f"{C.API_PREFIX}/workspaces/current")
+        path = f"{C.API_PREFIX}/workspaces/current"
+        body: dict[str, Any] = await self._send(_Call("GET", path, shape="object"))
         return body
 
     # --- warmup jobs ----------------------------------------------------------------------
 
     async def submit_warmup(self, request: WarmupRequest) -> Job:
-        """Send one validated warmup request; returns the ``pending`` job Instantly created."""
-        body = await self.request("POST", request.path, json=request.body(), idempotent=False)
-        return Job.from_api(body)
+        """Send one validated warmup request; returns the ``pending`` job Instantly created.
+
+        Raises ``UncertainSubmitError`` when the request left but no job can be read from the
+        answer (lost, 5xx, or a 2xx without a job ``id``): a job may exist (§2.2).
+        """
+        call = _Call("POST", request.path, json=request.body(), idempotent=False, shape="job")
+        return Job.from_api(await self._send(call))
 
     _action_warmup = _submitting(warmup_request)
 
@@ -368,11 +429,15 @@ class AsyncInstantly(ClientBase):
 
     async def get_job(self, id: str, data_fields: Iterable[str] | None = None) -> Job:
         """One background job (``GET /api/v2/background-jobs/{id}``)."""
+        return await self._get_job(id, data_fields)
+
+    async def _get_job(
+        self, id: str, data_fields: Iterable[str] | None = None, wait_cap: float | None = None
+    ) -> Job:
         params = {"data_fields": ",".join(data_fields)} if data_fields is not None else None
-        body = await self.request(
-            "GET", f"{C.API_PREFIX}/background-jobs/{quote(id, safe='')}", params=params
-        )
-        return Job.from_api(body)
+        path = f"{C.API_PREFIX}/background-jobs/{quote(id, safe='')}"
+        call = _Call("GET", path, params, shape="job", wait_cap=wait_cap)
+        return Job.from_api(await self._send(call))
 
     def list_jobs(
         self,
@@ -410,21 +475,38 @@ class AsyncInstantly(ClientBase):
         ``expected_duration``, seconds from now), so the end is noticed quickly with few
         requests. Unknown statuses are reported to ``on_update`` and waited through.
 
+        The watch survives what a read-only poll can meet (§4.4): 429s (a long ``Retry-After``
+        is not waited out: polls stay at most ``MAX_POLL`` apart), 5xx, odd 2xx bodies, lost
+        answers, and a 404 in the first ``JOB_APPEAR_GRACE`` seconds (a job just created may
+        not be readable yet).
+
         Raises
         ------
         JobTimeoutError
             Still not terminal after ``timeout`` seconds (the job may yet finish).
         JobFailedError
             It ended ``failed`` or ``cancelled`` and ``raise_on_failure`` is set.
+        NotFoundError
+            Still unknown after ``JOB_APPEAR_GRACE`` seconds.
         """
         clock = self._settings.clock
         start = clock.now()
         deadline = start + timeout
         expected_end = start + expected_duration if expected_duration is not None else None
         samples: list[PollSample] = []
+        misses = 0
         while True:
             try:
-                job = await self.get_job(id)
+                job = await self._get_job(id, wait_cap=C.MAX_POLL)
+            except NotFoundError:
+                now = clock.now()
+                if now - start >= C.JOB_APPEAR_GRACE or now >= deadline:
+                    raise
+                log.info("job %s is not visible yet (404); polling again", id)
+                wait = backoff_delay(misses, base=C.FIRST_POLL, cap=C.MAX_POLL)
+                await clock.sleep(min(wait, deadline - now))
+                misses += 1
+                continue
             except (RateLimitError, ServerError, TransportError) as exc:
                 # Polling is read-only and the job runs on regardless: keep watching until the
                 # deadline instead of losing track of a running job over a bad minute.
@@ -463,26 +545,23 @@ class AsyncInstantly(ClientBase):
         await self.aclose()
 
 
-def _decode(response: httpx.Response, method: str, path: str) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        raise InstantlyError(
-            f"{method} {path}: answer {response.status_code} is not JSON"
-        ) from None
-
-
 def _transport_error(
-    exc: httpx.TransportError, kind: ErrorKind, method: str, path: str, attempts: int
+    exc: httpx.TransportError, kind: ErrorKind, call: _Call, attempts: int
 ) -> TransportError:
     what = f"{type(exc).__name__} after {attempts + 1} attempt(s)"
+    where = {"method": call.method, "path": call.path}
     if kind is ErrorKind.NOT_SENT:
-        return ConnectionFailed(f"could not connect: {what}", method=method, path=path)
+        return ConnectionFailed(f"could not connect: {what}", **where)
     if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeout(f"timed out: {what}", method=method, path=path)
-    return TransportError(f"connection lost: {what}", method=method, path=path)
+        return RequestTimeout(f"timed out: {what}", **where)
+    return TransportError(f"connection lost: {what}", **where)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _comma_join(params: Mapping[str, Any]) -> dict[str, Any]:

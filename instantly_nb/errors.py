@@ -5,10 +5,11 @@
     ├── RequestValidationError (ValueError) ..... a request or target refused before sending
     ├── ConfirmationRequired .................... a plan too large to run without confirm=
     ├── PlanStaleError .......................... the workspace changed since the plan was previewed
+    ├── PaginationError ......................... a listing that would loop forever or end early
     ├── TransportError .......................... no HTTP answer at all
     │   ├── ConnectionFailed (ConnectionError) .. could not connect; the request never left
     │   ├── RequestTimeout (TimeoutError) ....... a read-only request timed out after its retries
-    │   └── UncertainSubmitError ................ a warmup POST was sent but its answer was lost
+    │   └── UncertainSubmitError ................ a warmup POST left; its answer was lost or garbled
     ├── APIStatusError .......................... Instantly answered with an error status
     │   ├── BadRequestError ..................... 400
     │   ├── AuthenticationError ................. 401
@@ -18,11 +19,13 @@
     │   ├── ConflictError ....................... 409 ("update-warmup-accounts job in progress")
     │   ├── RateLimitError ...................... 429
     │   └── ServerError ......................... 5xx
+    │       └── InvalidResponseError ............ a 2xx whose body is not the JSON the call needs
     └── JobError ................................ a background job did not end well
         ├── JobFailedError ...................... the job ended failed or cancelled
         └── JobTimeoutError (TimeoutError) ...... the job was not terminal before the deadline
 
-Every error that concerns a request names its method and path, never headers: the API key cannot
+Every error that concerns a request names its method and path, never headers, and any server text
+it quotes has the API key replaced by ``<hidden>`` (``_core.error_from_response``): the key cannot
 leak through an exception.
 """
 
@@ -42,10 +45,12 @@ __all__ = [
     "ConflictError",
     "ConnectionFailed",
     "InstantlyError",
+    "InvalidResponseError",
     "JobError",
     "JobFailedError",
     "JobTimeoutError",
     "NotFoundError",
+    "PaginationError",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "PlanStaleError",
@@ -102,6 +107,19 @@ class PlanStaleError(InstantlyError):
     results: Any = None
 
 
+class PaginationError(InstantlyError):
+    """A listing cannot be followed to its end (docs/instantly-api.md §2.3).
+
+    A cursor came back that this listing already followed (it would loop forever), or a full
+    page came without a cursor on an endpoint whose cursor cannot be derived from its items (the
+    listing may be incomplete). ``path`` is the listing's path.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class TransportError(InstantlyError):
     """No HTTP answer arrived."""
 
@@ -120,7 +138,8 @@ class RequestTimeout(TransportError, TimeoutError):
 
 
 class UncertainSubmitError(TransportError):
-    """A warmup POST left but its answer was lost (timeout, dropped connection or 5xx).
+    """A warmup POST left but its answer was lost (timeout, dropped connection, 5xx, or a 2xx
+    whose body is not a job: cut short, an HTML page, no ``id``).
 
     A job may or may not exist. Never resubmit blindly: list recent ``update-warmup-accounts``
     jobs and look for this ``body`` first (the runner does).
@@ -140,11 +159,15 @@ class APIStatusError(InstantlyError):
     status_code: int = 0
 
     def __init__(self, message: str, *, status_code: int, method: str, path: str) -> None:
-        super().__init__(f"{status_code} {message} ({method} {path})")
         self.status_code = status_code
         self.message = message
         self.method = method
         self.path = path
+        super().__init__(f"{status_code} {message} ({method} {path}){self._advice()}")
+
+    def _advice(self) -> str:
+        """What to do about it, appended to the text; subclasses that know say so."""
+        return ""
 
 
 class BadRequestError(APIStatusError):
@@ -188,12 +211,32 @@ class RateLimitError(APIStatusError):
         path: str,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, status_code=status_code, method=method, path=path)
         self.retry_after = retry_after
+        super().__init__(message, status_code=status_code, method=method, path=path)
+
+    def _advice(self) -> str:
+        # §2.4: a 429 refuses the request, so even a warmup POST created nothing: the same
+        # request can simply be sent again, and the user needs to know when.
+        if self.retry_after is None:
+            return ": the workspace's shared rate limit is busy; try again in a minute"
+        return (
+            f": Instantly asks to wait {_duration(self.retry_after)} before trying again "
+            "(a 429 is a refusal: nothing was created)"
+        )
 
 
 class ServerError(APIStatusError):
     """5xx: Instantly failed; read-only requests were retried first."""
+
+
+class InvalidResponseError(ServerError):
+    """A 2xx answer whose body is not the JSON the call needs: cut short, an HTML page from a
+    proxy, or the wrong shape (a page that is not an object, a job without an id).
+
+    Treated like a 5xx (docs/instantly-api.md §2.2): a GET is retried first. A warmup POST is
+    never resent; its odd answer raises ``UncertainSubmitError`` instead, as a job may exist.
+    The message describes the body without quoting it.
+    """
 
 
 class JobError(InstantlyError):
@@ -210,3 +253,11 @@ class JobFailedError(JobError):
 
 class JobTimeoutError(JobError, TimeoutError):
     """The job was still running when the deadline passed; it may still finish."""
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

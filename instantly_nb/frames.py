@@ -13,9 +13,11 @@ from typing import Any
 import pandas as pd
 
 from ._warmup import action_of
+from .client import AsyncInstantly
 from .errors import RequestValidationError
 from .lookup import resolve_tag
 from .models import AccountStatus, Job, Provider, WarmupStatus
+from .progress_text import ReadListener, read_listener
 from .sync_client import Client, async_client, blocking
 from .targets import filter_from
 
@@ -30,6 +32,7 @@ __all__ = [
     "jobs_frame",
     "read_accounts",
     "read_jobs",
+    "read_pages",
     "read_tags",
 ]
 
@@ -127,6 +130,7 @@ async def aread_accounts(
     filter: str | None = None,
     tag: str | None = None,
     tags_all: Iterable[str] | None = None,
+    progress: bool | ReadListener = True,
 ) -> pd.DataFrame:
     """Every matching account as a DataFrame, one row per account.
 
@@ -143,6 +147,9 @@ async def aread_accounts(
         Accounts with this tag (label or id).
     tags_all : list of str, optional
         Accounts with every one of these tags.
+    progress : bool or callable
+        A long read shows a live line (pages, accounts, rate); False is quiet; a callable
+        receives ``(pages, accounts, finished)`` after every page.
 
     Returns
     -------
@@ -163,8 +170,25 @@ async def aread_accounts(
         if isinstance(tags_all, str):
             tags_all = [tags_all]
         params["tag_ids_all"] = [(await resolve_tag(aclient, t))[0] for t in tags_all]
-    records = [a async for a in aclient.list_accounts(**params)]
+    records = await read_pages(aclient, read_listener(progress, "reading accounts"), **params)
     return accounts_frame(records)
+
+
+async def read_pages(
+    client: AsyncInstantly, report: ReadListener | None, **filters: Any
+) -> list[dict[str, Any]]:
+    """Every account ``filters`` select, telling ``report`` after each page."""
+    accounts: list[dict[str, Any]] = []
+    pages = 0
+    async with aclosing(client.list_account_pages(**filters)) as listing:
+        async for page in listing:
+            pages += 1
+            accounts.extend(page)
+            if report is not None:
+                report(pages, len(accounts), False)
+    if report is not None:
+        report(pages, len(accounts), True)
+    return accounts
 
 
 read_accounts = blocking(aread_accounts)

@@ -8,7 +8,9 @@ secret: request bodies and job results only, never headers or keys.
 Record kinds (``RecordKind``), in the order a run writes them: ``plan``, ``fence`` (the newest
 warmup job before the first submit, once per plan), then per request ``sending`` ->
 ``submitted`` (or ``refused`` on a 409, ``uncertain`` -> ``reconciled``) -> ``job`` (or
-``timeout``); then ``results`` and ``done``. ``stopped`` and ``stale`` end a run early.
+``timeout``); then ``results`` and ``done``. ``workspace`` follows ``plan`` and names the
+workspace the run acts on; ``snapshot`` (every account's warmup state) comes before each
+server-side request. ``stopped``, ``stale`` and ``error`` end a run early.
 Each kind is written by the method named after it and read back by ``replay`` (``Replay.take``)
 and ``export_csv``: the format lives in this module only.
 """
@@ -31,8 +33,8 @@ from .records import PlanRecord
 __all__ = ["DEFAULT_DIRECTORY", "Journal", "RecordKind", "Replay"]
 
 RecordKind = Literal[
-    "plan", "fence", "sending", "refused", "uncertain", "reconciled", "submitted", "job",
-    "timeout", "stale", "stopped", "results", "done",
+    "plan", "workspace", "fence", "snapshot", "sending", "refused", "uncertain", "reconciled",
+    "submitted", "job", "timeout", "stale", "stopped", "error", "results", "done",
 ]  # fmt: skip
 
 DEFAULT_DIRECTORY = "instantly_nb_runs"
@@ -79,8 +81,16 @@ class Journal:
 
     # --- one writer per record kind: their fields are named here and read back in Replay ------
 
+    def workspace(self, identity: dict[str, Any]) -> None:
+        """Which workspace the run acts on (id, name, base URL): a resume must act on it too."""
+        self.append("workspace", **identity)
+
     def fence(self, job_id: str | None) -> None:
         self.append("fence", job_id=job_id)
+
+    def snapshot(self, states: dict[str, int | None]) -> None:
+        """Every account's warmup state just before a server-side job (lower email -> status)."""
+        self.append("snapshot", states=states)
 
     def sending(self, request: int, body: dict[str, Any], sent_at: float) -> None:
         self.append("sending", request=request, body=body, sent_at=sent_at)
@@ -114,6 +124,9 @@ class Journal:
 
     def stopped(self, request: int) -> None:
         self.append("stopped", request=request)
+
+    def error(self, message: str) -> None:
+        self.append("error", message=message)
 
     def results(self, rows: list[dict[str, Any]], complete: bool) -> None:
         self.append("results", rows=rows, complete=complete)
@@ -213,6 +226,8 @@ class Replay:
     done: bool = False
     fence: str | None = None
     fenced: bool = False
+    workspace: dict[str, Any] | None = None
+    snapshots: list[dict[str, int | None]] = field(default_factory=list)
 
     def take(self, r: Mapping[str, Any]) -> None:
         kind, i = r["kind"], int(r.get("request", -1))
@@ -230,6 +245,10 @@ class Replay:
             self.results = r["rows"]
         elif kind == "done":
             self.done = True
+        elif kind == "snapshot":
+            self.snapshots.append(dict(r.get("states") or {}))
+        elif kind == "workspace" and self.workspace is None:
+            self.workspace = {k: r.get(k) for k in ("id", "name", "base_url")}
         elif kind == "fence" and not self.fenced:
             self.fence, self.fenced = r.get("job_id"), True
 

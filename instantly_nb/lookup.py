@@ -30,15 +30,43 @@ async def find_account(client: AsyncInstantly, email: str) -> dict[str, Any] | N
 
 
 async def resolve_tag(client: AsyncInstantly, tag: str) -> tuple[str, str]:
-    """``(id, label)`` of a tag given by label (case-insensitive) or id."""
+    """``(id, label)`` of a tag given by id or by label.
+
+    Parameters
+    ----------
+    client : AsyncInstantly
+    tag : str
+        A tag id, or a label. Labels are unique per workspace after trimming, but not across
+        letter case (docs/instantly-api.md §6.1): a label spelled exactly wins, else the one
+        tag whose label matches ignoring case.
+
+    Raises
+    ------
+    RequestValidationError
+        ``tag`` is not text, matches no tag, or matches several only ignoring case (then the
+        message lists their ids, to pass one of them instead).
+    """
+    if not isinstance(tag, str):
+        raise RequestValidationError(
+            f"tag must be text (a tag label or id), got {type(tag).__name__} {repr(tag)[:40]}"
+        )
     wanted = tag.strip()
     tags = [t async for t in client.list_tags()]
     for t in tags:
         if str(t.get("id")) == wanted:
             return str(t["id"]), str(t.get("label", ""))
-    matches = [t for t in tags if str(t.get("label", "")).strip().lower() == wanted.lower()]
-    if len(matches) == 1:
-        return str(matches[0]["id"]), str(matches[0].get("label", ""))
+    labelled = [(t, str(t.get("label", "")).strip()) for t in tags]
+    exact = [t for t, label in labelled if label == wanted]
+    folded = [t for t, label in labelled if label.casefold() == wanted.casefold()]
+    for matches in (exact, folded):
+        if len(matches) == 1:
+            return str(matches[0]["id"]), str(matches[0].get("label", ""))
+    if len(folded) > 1:
+        ids = ", ".join(f"{t.get('label')!r}: {t.get('id')}" for t in folded)
+        raise RequestValidationError(
+            f"{len(folded)} tags are labelled {wanted.casefold()!r} ignoring case: pass the tag "
+            f"id ({ids})"
+        )
     if _is_uuid(wanted):
         raise RequestValidationError(f"no tag with id {wanted!r} in this workspace")
     known = sorted(str(t.get("label")) for t in tags)

@@ -9,6 +9,7 @@ carries it out and re-checks server-side selections just before sending them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from .errors import RequestValidationError
 from .lookup import find_account, resolve_tag
 from .models import AccountStatus, WarmupStatus, warmup_word
 from .plan import Plan
+from .progress_text import ReadListener, read_listener
 from .records import PLAN_COLUMNS, PlannedRequest, PlanSummary
 from .sync_client import Client, async_client, blocking
 from .targets import Selection, Target, read_emails, read_exclusions
@@ -45,28 +47,64 @@ async def aplan(
     *,
     exclude: Exclude = None,
     confirm_above: int = CONFIRM_ABOVE,
+    server_side: bool = False,
+    progress: bool | ReadListener = True,
 ) -> Plan:
     if action not in ("disable", "enable"):
         raise RequestValidationError(f"action must be 'disable' or 'enable', not {action!r}")
-    aclient = async_client(client)
-    goal = goal_of(action)
     excluded = read_exclusions(exclude) if exclude is not None else set()
+    ctx = _Planning(
+        client, async_client(client), action, goal_of(action), excluded, confirm_above,
+        read_listener(progress, f"planning: {action} warmup"),
+    )  # fmt: skip
     if isinstance(target, Selection):
-        return await _plan_selection(client, aclient, action, goal, target, excluded, confirm_above)
-    emails = read_emails(target)
-    state = await _read_state(aclient, emails)
-    return await _plan_emails(client, aclient, action, goal, emails, excluded, state, confirm_above)
+        plan = await _plan_selection(ctx, target)
+    else:
+        emails = read_emails(target)
+        plan = await _plan_emails(ctx, emails, await _read_state(ctx, emails), server_side)
+    ctx.done()
+    return plan
 
 
-async def _read_state(aclient: AsyncInstantly, emails: Sequence[str]) -> _Workspace:
+@dataclass
+class _Planning:
+    """One planning: its inputs, and the reads it made so far (shown as they go)."""
+
+    client: Client
+    aclient: AsyncInstantly
+    action: Action
+    goal: int
+    excluded: set[str]
+    confirm_above: int
+    report: ReadListener | None
+    pages: int = 0
+    accounts: int = 0
+
+    async def listing(self, **filters: Any) -> list[dict[str, Any]]:
+        """Every account ``filters`` select, each page counted in the planning's progress."""
+        found: list[dict[str, Any]] = []
+        async with aclosing(self.aclient.list_account_pages(**filters)) as pages:
+            async for page in pages:
+                found.extend(page)
+                self.pages, self.accounts = self.pages + 1, self.accounts + len(page)
+                if self.report is not None:
+                    self.report(self.pages, self.accounts, False)
+        return found
+
+    def done(self) -> None:
+        if self.report is not None:
+            self.report(self.pages, self.accounts, True)
+
+
+async def _read_state(ctx: _Planning, emails: Sequence[str]) -> _Workspace:
     if len(emails) <= C.SMALL_TARGET:
         found: dict[str, dict[str, Any]] = {}
         for email in emails:
-            account = await find_account(aclient, email)
+            account = await find_account(ctx.aclient, email)
             if account is not None:
                 found[str(account["email"]).lower()] = account
         return _Workspace(found, complete=False)
-    accounts = [a async for a in aclient.list_accounts(include_tags=True)]
+    accounts = await ctx.listing(include_tags=True)
     return _Workspace({str(a["email"]).lower(): a for a in accounts}, complete=True)
 
 
@@ -77,96 +115,80 @@ class _Workspace:
 
 
 async def _plan_emails(
-    client: Client,
-    aclient: AsyncInstantly,
-    action: Action,
-    goal: int,
-    emails: Sequence[str],
-    excluded: set[str],
-    state: _Workspace,
-    confirm_above: int,
+    ctx: _Planning, emails: Sequence[str], state: _Workspace, server_side: bool
 ) -> Plan:
-    now = aclient.clock.now()
-    rows = [_row(e, state.accounts.get(e.lower()), goal, excluded, now) for e in emails]
+    now = ctx.aclient.clock.now()
+    rows = [_row(e, state.accounts.get(e.lower()), ctx.goal, ctx.excluded, now) for e in emails]
     change = [r["key"] for r in rows if r["action"] == "change"]
     if state.complete:
         # Chunks follow the workspace's listing order, so verification can read each page of
         # accounts as soon as the jobs it holds have ended (verify.py), not all at the end.
         listed = {key: i for i, key in enumerate(state.accounts)}
         change.sort(key=listed.__getitem__)
-    worth_it = state.complete and chunk_count(len(change)) > 1
+    # What the user listed is what is sent, unless they opt in to server-side covers: how the
+    # warmup endpoint reads search and filter is a guess (docs/instantly-api.md §5.4).
+    worth_it = server_side and state.complete and chunk_count(len(change)) > 1
     pool = candidates(state.accounts) if worth_it else []
-    cover = await _verified_cover(aclient, change, pool, state, goal)
-    planned = _requests(action, cover, state.accounts)
+    cover = await _verified_cover(ctx, change, pool, state)
+    planned = _requests(ctx.action, cover, state.accounts)
     touches_all = state.complete and len(change) == len(state.accounts) > 0
-    return _finish(client, action, rows, planned, confirm_above, touches_all, "emails")
+    return _finish(ctx, rows, planned, touches_all, "emails")
 
 
-async def _plan_selection(
-    client: Client,
-    aclient: AsyncInstantly,
-    action: Action,
-    goal: int,
-    selection: Selection,
-    excluded: set[str],
-    confirm_above: int,
-) -> Plan:
-    tag_id = (await resolve_tag(aclient, selection.tag))[0] if selection.tag else None
+async def _plan_selection(ctx: _Planning, selection: Selection) -> Plan:
+    tag_id = (await resolve_tag(ctx.aclient, selection.tag))[0] if selection.tag else None
     spec = SelectionSpec(tag_id=tag_id, filter=selection.account_filter, search=selection.search)
-    members = [a async for a in aclient.list_accounts(include_tags=True, **spec.list_params())]
+    members = await ctx.listing(include_tags=True, **spec.list_params())
     found = {str(a["email"]).lower(): a for a in members}
-    now = aclient.clock.now()
-    rows = [_row(str(a["email"]), a, goal, excluded, now) for a in members]
+    now = ctx.aclient.clock.now()
+    rows = [_row(str(a["email"]), a, ctx.goal, ctx.excluded, now) for a in members]
     change = [r["key"] for r in rows if r["action"] == "change"]
-    would_change = _would_change(found, goal)
     own = Candidate(spec, frozenset(found), verified=True)
-    cover = choose_cover(change, [own], would_change)
+    cover = choose_cover(change, [own], _would_change(found, ctx.goal))
     if cover.remaining and chunk_count(len(change)) > 1:
         # The selection alone needs too many exclusions: look for a better cover workspace-wide.
         state = _Workspace(found, True)
         if not spec.everything:  # else the members already are the whole workspace
-            listing = aclient.list_accounts(include_tags=True)
-            state = _Workspace({str(a["email"]).lower(): a async for a in listing}, True)
+            everyone = await ctx.listing(include_tags=True)
+            state = _Workspace({str(a["email"]).lower(): a for a in everyone}, True)
             state.accounts.update(found)
-        cover = await _verified_cover(
-            aclient, change, [own, *candidates(state.accounts)], state, goal
-        )
+        cover = await _verified_cover(ctx, change, [own, *candidates(state.accounts)], state)
         found = state.accounts
-    planned = _requests(action, cover, found)
+    planned = _requests(ctx.action, cover, found)
     touches_all = spec.everything and len(change) > 0
-    return _finish(client, action, rows, planned, confirm_above, touches_all, selection.describe())
+    return _finish(ctx, rows, planned, touches_all, selection.describe())
 
 
 async def _verified_cover(
-    aclient: AsyncInstantly,
-    change: Sequence[str],
-    candidates: list[Candidate],
-    state: _Workspace,
-    goal: int,
+    ctx: _Planning, change: Sequence[str], candidates: list[Candidate], state: _Workspace
 ) -> Cover:
-    """Choose a cover, listing each estimated selection server-side until all picks are exact."""
+    """Choose a cover, listing each estimated selection server-side until all picks are exact.
+
+    Each selection is listed once per plan, however many candidates share it.
+    """
+    known = {cand.spec: cand.members for cand in candidates if cand.verified}
     while True:
-        cover = choose_cover(change, candidates, _would_change(state.accounts, goal))
+        cover = choose_cover(change, candidates, _would_change(state.accounts, ctx.goal))
         unverified = [cand for cand, _ in cover.selections if not cand.verified]
         if not unverified:
             return cover
         for cand in unverified:
-            listed = [a async for a in aclient.list_accounts(**cand.spec.list_params())]
-            for account in listed:
-                state.accounts.setdefault(str(account["email"]).lower(), account)
-            cand.members = frozenset(str(a["email"]).lower() for a in listed)
-            cand.verified = True
+            if cand.spec not in known:
+                listed = await ctx.listing(**cand.spec.list_params())
+                for account in listed:
+                    state.accounts.setdefault(str(account["email"]).lower(), account)
+                known[cand.spec] = frozenset(str(a["email"]).lower() for a in listed)
+            cand.members, cand.verified = known[cand.spec], True
 
 
 def _finish(
-    client: Client,
-    action: Action,
+    ctx: _Planning,
     rows: list[dict[str, Any]],
     planned: list[PlannedRequest],
-    confirm_above: int,
     touches_all: bool,
     description: str,
 ) -> Plan:
+    action = ctx.action
     index: dict[str, int] = {}
     for i, p in enumerate(planned):
         for account in p.accounts:
@@ -189,11 +211,11 @@ def _finish(
         jobs=len(planned),
         chunked_jobs=chunk_count(change),
         estimated_seconds=len(planned) * ESTIMATE_JOB_SECONDS + change * ESTIMATE_ACCOUNT_SECONDS,
-        needs_confirmation=needs_confirmation(change, touches_all, confirm_above),
+        needs_confirmation=needs_confirmation(change, touches_all, ctx.confirm_above),
         touches_every_account=touches_all,
     )
     return Plan(action=action, frame=frame, planned=tuple(planned), summary=summary,
-                description=description, client=client)  # fmt: skip
+                description=description, client=ctx.client)  # fmt: skip
 
 
 def _row(
@@ -315,6 +337,16 @@ _PARAMETERS = """
         Accounts to leave alone even if the target includes them.
     confirm_above : int
         Plans changing more accounts than this need ``execute(confirm=...)``.
+    server_side : bool
+        For a list of emails: send fewer jobs by covering the list with server-side selections
+        (a tag, a filter, a search, minus exclusions) where they select exactly the listed
+        accounts when planned. Off by default: the list is sent as lists of emails, because how
+        the warmup endpoint reads a selection is not documented. Every server-side job is
+        audited after it ends either way. A ``Selection`` is planned server-side (one of at
+        most 100 changes may go as a list of its emails).
+    progress : bool or callable
+        Long reads of the workspace show a live line (pages, accounts, rate); False is quiet; a
+        callable receives ``(pages, accounts, finished)`` after every page.
     """
 aplan.__doc__ = (
     "Preview ``action`` (``'disable'`` or ``'enable'``) for ``target``; nothing is sent yet."

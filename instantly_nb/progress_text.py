@@ -16,7 +16,7 @@ from typing import Any
 from .events import RunEvent
 from .progress import RunProgress
 
-__all__ = ["TextProgress"]
+__all__ = ["ReadLine", "ReadListener", "TextProgress", "read_listener"]
 
 # Kinds that are always drawn, whatever the throttle says: the reader must not miss them.
 _MILESTONES = frozenset({"started", "waiting_lock", "job_done", "finished", "stopped", "stale"})
@@ -80,6 +80,55 @@ class TextProgress:
             parts.append(event.message)
         parts.append(f"{elapsed:.0f}s")
         return " · ".join(parts)
+
+
+ReadListener = Callable[[int, int, bool], object]  # (pages, accounts, finished)
+
+
+class ReadLine:
+    """A ``ReadListener`` that draws a long read as one live line: pages, accounts, rate.
+
+    Quiet for reads shorter than ``quiet_for`` seconds (most are); once shown, its last line
+    says how the read ended. On a terminal only that last line is printed.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        show: Callable[[str], None] | None = None,
+        interval: float = 0.5,
+        quiet_for: float = 1.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.title, self.interval, self.quiet_for, self.now = title, interval, quiet_for, now
+        self.lines: list[str] = []
+        self._show, self._finals_only = (show, False) if show else _default_sink()
+        self._started = now()
+        self._last = float("-inf")
+
+    def __call__(self, pages: int, accounts: int, finished: bool) -> None:
+        now = self.now()
+        elapsed = now - self._started
+        if elapsed < self.quiet_for and not (finished and self.lines):
+            return
+        if not finished and (self._finals_only or now - self._last < self.interval):
+            return
+        self._last = now
+        rate = pages / elapsed if elapsed > 0 else 0.0
+        state = "done" if finished else "reading"
+        line = (
+            f"{self.title}: {state} · {pages} page(s) · {accounts:,} account(s) · "
+            f"{rate:.0f} pages/s · {elapsed:.0f}s"
+        )
+        self.lines.append(line)
+        self._show(line)
+
+
+def read_listener(progress: bool | ReadListener, title: str) -> ReadListener | None:
+    """What a read reports to: a live line (True), nothing (False), or the caller's listener."""
+    if progress is True:
+        return ReadLine(title)
+    return progress or None
 
 
 class _Line:

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -117,6 +118,8 @@ class PlanRecord:
     created_at: float = field(default_factory=time.time)
     # Two plans of the same requests made in the same second still get their own journals.
     nonce: str = field(default_factory=lambda: secrets.token_hex(3))
+    # The journal it ran with: running it again under another one would resend every job.
+    journal_path: Path | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def requests(self) -> list[dict[str, Any]]:

@@ -4,14 +4,20 @@ Outcomes (``OUTCOMES``):
 
 - ``changed``: the account is now in the goal state, read back after its job ended;
 - ``unchanged``: its job succeeded but the account still reads as before;
-- ``skipped``: already in the goal state (or excluded), so nothing was sent for it;
+- ``skipped``: already in the goal state (or excluded) when planned, so nothing was sent for it;
 - ``not_found``: not in this workspace;
-- ``failed``: its job failed, or it ended in another state; ``error`` says why.
+- ``failed``: its job failed, it ended in another state, or it could not be verified; ``error``
+  says why (``uncertain: ...`` when its request was sent but no answer or job was ever seen);
+- ``not_submitted``: its request was never sent (the run was stopped or ended early); resume
+  the run to send it;
+- ``unplanned``: not in the preview at all (or excluded from it), yet a server-side job of the
+  run changed it. Undo restores these too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -20,7 +26,7 @@ from ._warmup import goal_of
 from .models import Job, warmup_word
 from .records import PlanRecord
 
-__all__ = ["OUTCOMES", "RESULT_COLUMNS", "results_frame", "results_rows"]
+__all__ = ["OUTCOMES", "RESULT_COLUMNS", "RunState", "results_frame", "results_rows"]
 
 RESULT_COLUMNS: dict[str, str] = {
     "email": "string",
@@ -31,59 +37,110 @@ RESULT_COLUMNS: dict[str, str] = {
     "error": "string",  # what went wrong, for failed (and unchanged) rows
     "detail": "string",  # why, in words, for every row
 }
-OUTCOMES = ("changed", "unchanged", "skipped", "not_found", "failed")
+OUTCOMES = (
+    "changed", "unchanged", "skipped", "not_found", "failed", "not_submitted", "unplanned",
+)  # fmt: skip
 
 
-def results_rows(
-    plan: PlanRecord, jobs: Mapping[int, Job], after: Mapping[str, int | None], ended: str
-) -> list[dict[str, Any]]:
-    """One row per planned email from the jobs as they ended and the accounts as re-read."""
+@dataclass
+class RunState:
+    """What a run knows when it ends, besides the plan."""
+
+    jobs: dict[int, Job] = field(default_factory=dict)  # request index -> job as it ended
+    after: dict[str, int | None] = field(default_factory=dict)  # lower email -> re-read status
+    ended: str = ""  # why the run ended early, if it did
+    uncertain: dict[int, str] = field(default_factory=dict)  # sent, no answer, no job seen
+    unplanned: dict[str, str] = field(default_factory=dict)  # email -> id of the job behind it
+    before_jobs: dict[str, int | None] = field(default_factory=dict)  # states before server jobs
+    unverified: str = ""  # why some accounts could not be re-read
+
+
+def results_rows(plan: PlanRecord, state: RunState) -> list[dict[str, Any]]:
+    """One row per planned email (then one per unplanned change), from the run's state."""
     goal = goal_of(plan.action)
+    after = state.after
     per_email: dict[str, dict[str, Any]] = {}
-    for finished in jobs.values():
+    by_job: dict[str, str] = {}  # lower email -> the job that processed it
+    for finished in state.jobs.values():
         for entry in finished.processed_emails:
-            per_email[str(entry["email"]).lower()] = entry
+            per_email[str(entry.get("email", "")).lower()] = entry
+            by_job[str(entry.get("email", "")).lower()] = finished.id
     rows = []
-    for row in plan.frame.astype(object).where(plan.frame.notna(), None).to_dict("records"):
+    records: list[dict[str, Any]] = (
+        plan.frame.astype(object).where(plan.frame.notna(), None).to_dict("records")  # type: ignore[assignment]
+    )
+    for row in records:
         key = str(row["email"]).lower()
         now = after.get(key)
         out: dict[str, Any] = {"email": row["email"], "job_id": None, "before": row["before"],
                                "after": now, "error": None, "detail": row["reason"]}  # fmt: skip
         if row["action"] == "not_found":
             rows.append({**out, "after": None, "outcome": "not_found"})
-            continue
-        if row["action"] == "skip":
+        elif key in state.unplanned or (
+            row["action"] == "skip"
+            and _moved(state.before_jobs.get(key, row["before"]), now, goal)
+            and key in by_job
+        ):
+            # Left alone by the plan (excluded), yet one of its jobs processed it and it moved.
+            job_id = state.unplanned.get(key) or by_job[key]
+            detail = f"changed by job {job_id} although the plan left it alone ({row['reason']})"
+            rows.append({**out, "job_id": job_id, "outcome": "unplanned", "detail": detail})
+        elif row["action"] == "skip":
             rows.append({**out, "outcome": "skipped"})
-            continue
-        job = jobs.get(row["request"]) if row["request"] is not None else None
-        if job is None:
-            rows.append({**out, "outcome": "skipped", "detail": ended or "not submitted"})
-            continue
-        out["job_id"] = job.id
-        entry = per_email.get(key) or {}
-        if key not in after or now is None:
-            rows.append({**out, "outcome": "failed", "error": "account no longer in the workspace"})
-        elif now == goal:
-            rows.append({**out, "outcome": "changed", "detail": f"warmup {warmup_word(now)}"})
-        elif entry.get("status") == "failed":
-            rows.append({**out, "outcome": "failed", "error": str(entry.get("error") or "failed")})
-        elif not job.is_terminal or job.status.value != "success":
-            why = f"job {job.status.value}" + (
-                f" ({ended})" if ended and not job.is_terminal else ""
-            )
-            rows.append({**out, "outcome": "failed", "error": why})
-        elif now == row["before"]:
-            still = f"job succeeded but warmup is still {warmup_word(now)}"
-            rows.append({**out, "outcome": "unchanged", "error": still})
         else:
-            rows.append(
-                {**out, "outcome": "failed", "error": f"warmup is {warmup_word(now)} after the job"}
-            )
+            rows.append(_change_row(out, key, row, state, per_email.get(key) or {}, goal))
+    listed = {str(e).lower() for e in plan.frame["email"]}
+    for email, job_id in state.unplanned.items():
+        if email.lower() not in listed:
+            rows.append({"email": email, "job_id": job_id,
+                         "before": state.before_jobs.get(email.lower()),
+                         "after": after.get(email.lower()), "error": None, "outcome": "unplanned",
+                         "detail": f"changed by job {job_id}; not in the preview"})  # fmt: skip
     return rows
 
 
-def results_frame(rows: list[dict[str, Any]], plan: PlanRecord) -> pd.DataFrame:
+def _moved(before: int | None, now: int | None, goal: int) -> bool:
+    """An account now in the goal state it was not in before the job."""
+    return now == goal and before != goal
+
+
+def _change_row(
+    out: dict[str, Any],
+    key: str,
+    row: Mapping[str, Any],
+    state: RunState,
+    entry: Mapping[str, Any],
+    goal: int,
+) -> dict[str, Any]:
+    now = state.after.get(key)
+    request = row["request"]
+    job = state.jobs.get(request) if request is not None else None
+    if job is None and request in state.uncertain:
+        if now == goal:
+            return {**out, "outcome": "changed", "detail": "changed by a job whose answer was lost"}
+        return {**out, "outcome": "failed", "error": f"uncertain: {state.uncertain[request]}"}
+    if job is None:
+        return {**out, "outcome": "not_submitted", "detail": state.ended or "not submitted"}
+    out["job_id"] = job.id
+    if key not in state.after and state.unverified:
+        return {**out, "outcome": "failed", "error": f"not verified: {state.unverified}"}
+    if key not in state.after or now is None:
+        return {**out, "outcome": "failed", "error": "account no longer in the workspace"}
+    if now == goal:
+        return {**out, "outcome": "changed", "detail": f"warmup {warmup_word(now)}"}
+    if entry.get("status") == "failed":
+        return {**out, "outcome": "failed", "error": str(entry.get("error") or "failed")}
+    if not job.is_terminal or job.status.value != "success":
+        ended = f" ({state.ended})" if state.ended and not job.is_terminal else ""
+        return {**out, "outcome": "failed", "error": f"job {job.status.value}{ended}"}
+    if now == row["before"]:
+        still = f"job succeeded but warmup is still {warmup_word(now)}"
+        return {**out, "outcome": "unchanged", "error": still}
+    return {**out, "outcome": "failed", "error": f"warmup is {warmup_word(now)} after the job"}
+
+
+def results_frame(rows: list[dict[str, Any]], plan: PlanRecord, ended: str = "") -> pd.DataFrame:
     """The rows as the typed ``RESULT_COLUMNS`` frame, tagged with the plan it came from."""
     frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).astype(RESULT_COLUMNS)
-    frame.attrs["instantly_nb"] = {"plan_id": plan.id, "action": plan.action}
+    frame.attrs["instantly_nb"] = {"plan_id": plan.id, "action": plan.action, "ended": ended}
     return frame

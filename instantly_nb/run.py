@@ -5,16 +5,15 @@ one runs (docs/instantly-api.md §5.5), so requests go strictly in sequence. A j
 is not each account's (§5.2): the runner reads ``processed_emails`` and then re-reads the
 accounts (verify.py). It runs a ``PlanRecord`` and never imports the planner.
 Every step is journalled before it is taken, so a crash or kernel restart resumes without a
-duplicate job: a submit whose answer was lost is looked up among recent jobs before anything is
-sent again.
+duplicate job: a submit whose answer was lost is looked up among recent jobs (reconcile.py),
+and a server-side job is audited once it ends (audit.py). Whatever ends a run early (a stop, an
+odd answer, an uncertain submit, an unplanned change), it ends with a row for every email.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Mapping
-from contextlib import aclosing
-from typing import Any
 
 import pandas as pd
 
@@ -23,26 +22,40 @@ from ._clock import epoch
 from ._confirm import check_confirmation
 from ._core import backoff_delay
 from ._warmup import WarmupRequest
+from .audit import audit_job
 from .client import AsyncInstantly
 from .errors import (
+    AuthenticationError,
     ConflictError,
+    InstantlyError,
     JobTimeoutError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
     PlanStaleError,
+    RequestValidationError,
     UncertainSubmitError,
 )
 from .events import EventKind, Listener, RunEvent, StopSignal
 from .journal import Journal, Replay
 from .models import Job
+from .reconcile import Reconciler
 from .records import PlannedRequest, PlanRecord
-from .results import results_frame, results_rows
+from .results import RunState, results_frame, results_rows
 from .sync_client import Client, async_client
 from .verify import Verifier
 
 __all__ = ["execute"]
 
-# How far back to look for a job whose submit answer was lost; covers client/server clock skew.
-RECONCILE_WINDOW = 300.0
-RECONCILE_TRIES = 3
+log = logging.getLogger("instantly_nb")
+
+
+# Answers that say the key or the workspace cannot do this at all (docs/instantly-api.md §2.2).
+_REFUSALS = (AuthenticationError, PaymentRequiredError, PermissionDeniedError)
+
+
+class _EndRun(Exception):
+    """Ends the run early: nothing further is sent, every email still gets its row."""
 
 
 async def execute(
@@ -63,10 +76,19 @@ async def execute(
     """
     check_confirmation(plan.summary, plan.fingerprint, confirm)
     aclient = async_client(client)
-    log = journal if isinstance(journal, Journal) else (
-        Journal(journal) if journal is not None else Journal.for_plan(plan.id)
+    default = Journal.for_plan(plan.id)
+    chosen = journal if isinstance(journal, Journal) else (
+        Journal(journal) if journal is not None else default
     )  # fmt: skip
-    return await _Run(plan, aclient, log, on_update, stop, job_timeout, lock_timeout).run()
+    for other in {plan.journal_path, default.path.resolve()} - {None, chosen.path.resolve()}:
+        # The same plan run again under another journal would send every job a second time.
+        if other is not None and Journal(other).records():
+            raise RequestValidationError(
+                f"this plan already ran with the journal {other}; run it with that journal "
+                "again (it resumes), or make a new plan"
+            )
+    plan.journal_path = chosen.path.resolve()
+    return await _Run(plan, aclient, chosen, on_update, stop, job_timeout, lock_timeout).run()
 
 
 class _Run:
@@ -84,14 +106,18 @@ class _Run:
         self.on_update, self.stop = on_update, stop
         self.job_timeout, self.lock_timeout = job_timeout, lock_timeout
         self.total = len(plan.planned)
-        self.jobs: dict[int, Job] = {}
+        self.state = RunState()
         self.durations = _Durations()
         self.sent_at: float | None = None  # when the job being waited for was submitted
-        # The newest warmup job before this plan first sent anything (journalled, "fence").
-        self.fence: str | None = None
-        self.fenced = False
-        self.ended = ""  # why the run stopped early, if it did
+        self.reconciler = Reconciler(client, journal)
         self.verifier = Verifier(plan, client)
+        self.previewed = {str(e).lower() for e in plan.frame["email"]}
+        self.made_job = False  # whether a job of this run exists yet
+        self.latest: dict[str, int | None] = {}  # the newest snapshot (_snapshot)
+
+    @property
+    def jobs(self) -> dict[int, Job]:
+        return self.state.jobs
 
     def emit(
         self, kind: EventKind, request: int | None = None, job: Job | None = None, message: str = ""
@@ -101,57 +127,102 @@ class _Run:
 
     async def run(self) -> pd.DataFrame:
         replay = self.journal.replay(self.plan)
+        await self._check_workspace(replay)
         if replay.results is not None:
             if not replay.done:  # a crash between "results" and "done": finish the journal
                 self.journal.done()
             return results_frame(replay.results, self.plan)
-        self.fence, self.fenced = replay.fence, replay.fenced
+        self.reconciler.fence, self.reconciler.fenced = replay.fence, replay.fenced
+        for states in replay.snapshots:
+            self._remember(states)
         self.emit("started", message=f"{self.total} job(s)")
         self.verifier.start()
         try:
-            return await self._run_jobs(replay)
+            try:
+                await self._run_jobs(replay)
+            except _EndRun as end:
+                self.state.ended = str(end)
+            except InstantlyError as exc:
+                if isinstance(exc, PlanStaleError):
+                    raise
+                if isinstance(exc, _REFUSALS) and not (replay.submitted or self.made_job):
+                    raise  # the key or plan cannot do this, and no job exists: say so plainly
+                # An answer the run cannot go on from (a refusal, a long rate limit, an odd
+                # body): what was sent is verified, what was not is reported, nothing is lost.
+                self.state.ended = f"stopped by an error: {exc}"
+                self.journal.error(str(exc))
+            return await self._finish()
         finally:
             await self.verifier.aclose()  # an error may have left the sweep waiting
 
-    async def _run_jobs(self, replay: Replay) -> pd.DataFrame:
+    async def _check_workspace(self, replay: Replay) -> None:
+        """Journal the workspace this run acts on; refuse a journal of another workspace."""
+        try:
+            workspace = await self.client.get_workspace()
+        except (PermissionDeniedError, NotFoundError):
+            workspace = {}  # a key without that scope: the base URL still names the place
+        here = {"id": workspace.get("id"), "name": workspace.get("name"),
+                "base_url": self.client.base_url}  # fmt: skip
+        if replay.workspace is None:
+            self.journal.workspace(here)
+            return
+        there = replay.workspace
+        same_id = there.get("id") == here["id"] or None in (there.get("id"), here["id"])
+        if not same_id or there.get("base_url") != here["base_url"]:
+            raise RequestValidationError(
+                f"{self.journal.path} records a run on workspace {there.get('name')!r} "
+                f"({there.get('id')}, {there.get('base_url')}); this client acts on "
+                f"{here['name']!r} ({here['id']}, {here['base_url']}): resume it with a client "
+                "of that workspace"
+            )
+
+    async def _run_jobs(self, replay: Replay) -> None:
         for i, planned in enumerate(self.plan.planned):
             if i in replay.finished:
-                self.jobs[i] = replay.finished[i]
-                self.durations.learn(len(planned.accounts), replay.finished[i])
-                self.verifier.job_ended(i)
+                self._ended(i, planned, replay.finished[i])
                 continue
             if self.stop is not None and self.stop.is_set() and i not in replay.submitted:
-                self.ended = "not submitted: the run was stopped"
                 self.journal.stopped(i)
                 self.emit("stopped", i, message="stopped before this job")
-                break
+                raise _EndRun("not submitted: the run was stopped")
             job_id = replay.submitted.get(i)
             if job_id is None and i in replay.sending:
-                job_id = await self._reconcile(planned.request, replay.sending[i])
-                self.journal.reconciled(i, job_id)
+                sent = replay.sending[i]
+                waited = self.client.clock.now() - float(sent.get("sent_at") or sent["at"])
+                job_id = await self._reconcile(i, planned.request, waited)
             if job_id is None:
-                if planned.spec is not None and not await self._still_fresh(i, planned):
-                    break
+                if planned.spec is not None:
+                    await self._still_fresh(i, planned)
                 job_id = await self._submit(i, planned.request)
-            if not await self._wait(i, planned, job_id):
-                break
+            await self._wait(i, planned, job_id)
+
+    async def _finish(self) -> pd.DataFrame:
         self.emit("verifying", message="re-reading accounts")
         frame = await self._verify()
-        if not self.ended:
+        if not self.state.ended:
             self.journal.done()
-        self.emit("finished", message=self.ended or "done")
+        else:
+            log.warning("the run ended early: %s", self.state.ended)
+        self.emit("finished", message=self.state.ended or "done")
         return frame
 
     async def _verify(self) -> pd.DataFrame:
         """Re-read the planned accounts; journal and return one verified row per email."""
-        after = await self.verifier.finish()
-        rows = results_rows(self.plan, self.jobs, after, self.ended)
-        self.journal.results(rows, complete=not self.ended)
-        return results_frame(rows, self.plan)
+        self.verifier.also_read(list(self.state.unplanned))
+        try:
+            self.state.after = await self.verifier.finish()
+        except InstantlyError as exc:
+            # What was read stands; the rest says why it is unknown, and the journal stays
+            # open, so resuming the run reads those accounts again.
+            self.state.after = dict(self.verifier.after)
+            self.state.unverified = str(exc)
+            self.state.ended = self.state.ended or f"verification incomplete: {exc}"
+        rows = results_rows(self.plan, self.state)
+        self.journal.results(rows, complete=not self.state.ended)
+        return results_frame(rows, self.plan, self.state.ended)
 
     async def _submit(self, i: int, request: WarmupRequest) -> str:
-        if not self.fenced:
-            await self._take_fence()
+        await self.reconciler.take_fence()
         clock = self.client.clock
         deadline = clock.now() + self.lock_timeout
         attempt = 0
@@ -160,6 +231,8 @@ class _Run:
             if again and planned.spec is not None:
                 # A lock can be waited out for minutes: the selection must still be the preview.
                 await self._still_fresh(i, planned)
+            if planned.spec is not None:
+                await self._snapshot()
             again = True
             self.emit("submitting", i)
             self.journal.sending(i, request.body(), sent_at=clock.now())
@@ -177,48 +250,56 @@ class _Run:
                 continue
             except UncertainSubmitError as exc:
                 self.journal.uncertain(i, str(exc))
-                found = await self._reconcile(request, {"sent_at": exc.sent_at})
-                self.journal.reconciled(i, found)
-                if found is None:
-                    continue  # nothing was created: sending again cannot duplicate
-                job_id = found
+                job_id = await self._reconcile(i, request, clock.now() - exc.sent_at)
+                assert job_id is not None  # else _reconcile ended the run
             else:
                 job_id = job.id
             self.journal.submitted(i, job_id)
+            self.made_job = True
             self.emit("submitted", i, message=job_id)
             return job_id
 
-    async def _take_fence(self) -> None:
-        """Note the newest warmup job before the plan's first submit, once, in the journal.
+    async def _snapshot(self) -> None:
+        """Read every account's warmup state just before a server-side job is sent.
 
-        A lost submit is then never matched to an older job with the same body (the same plan
-        run and undone minutes ago): only jobs listed before the fence can be this plan's.
+        The job's audit needs to know what an account it processed outside the preview was
+        before: one already in the goal state was not changed, and undo must know what to put
+        back. The states are journalled, so a resumed run audits with them too.
         """
-        newest_first = self.client.list_jobs(type="update-warmup-accounts", limit=1)
-        async with aclosing(newest_first) as jobs:
-            newest = await anext(jobs, None)
-        self.fence, self.fenced = (newest.id if newest is not None else None), True
-        self.journal.fence(self.fence)
+        states = {
+            str(a["email"]).lower(): a.get("warmup_status")
+            async for a in self.client.list_accounts()
+        }
+        self.journal.snapshot(states)
+        self._remember(states)
 
-    async def _reconcile(self, request: WarmupRequest, sending: Mapping[str, Any]) -> str | None:
-        """The job a lost submit created, if any: a recent warmup job echoing the same body."""
-        since = float(sending.get("sent_at") or sending.get("at") or 0) - RECONCILE_WINDOW
+    def _remember(self, states: dict[str, int | None]) -> None:
+        """The newest snapshot audits the next job; the first state seen of each account is
+        what the results call its state before the run."""
+        self.latest = states
+        for key, status in states.items():
+            self.state.before_jobs.setdefault(key, status)
+
+    async def _reconcile(self, i: int, request: WarmupRequest, waited: float) -> str | None:
+        """The job behind request ``i``'s lost answer; the run ends if none appears in time.
+
+        A resumed run whose request has waited past the grace may send it again: by then a
+        late POST cannot arrive any more, and the user chose to resume.
+        """
         taken = {job.id for job in self.jobs.values()}
-        for attempt in range(RECONCILE_TRIES):
-            async with aclosing(self.client.list_jobs(type="update-warmup-accounts")) as jobs:
-                async for job in jobs:
-                    if self.fenced and job.id == self.fence:
-                        break  # it and every job listed after it predate this plan
-                    created = epoch(job.created_at)
-                    if created is not None and created < since:
-                        break
-                    if job.id not in taken and request.matches_job(job):
-                        return job.id
-            if attempt + 1 < RECONCILE_TRIES:
-                await self.client.clock.sleep(1.0)
-        return None
+        found = await self.reconciler.wait_for(request, taken, waited)
+        self.journal.reconciled(i, found)
+        if found is None and waited < C.RECONCILE_GRACE:
+            why = (
+                f"request #{i + 1} was sent but its answer was lost, and no job echoing it "
+                f"appeared within {C.RECONCILE_GRACE:.0f}s; it may still run. Check "
+                "read_jobs(client), then resume(client, journal) to send what is left"
+            )
+            self.state.uncertain[i] = why
+            raise _EndRun(f"uncertain: {why}")
+        return found
 
-    async def _still_fresh(self, i: int, planned: PlannedRequest) -> bool:
+    async def _still_fresh(self, i: int, planned: PlannedRequest) -> None:
         """Re-list a server-side selection just before sending it (the preview must hold)."""
         assert planned.spec is not None
         listed = [a async for a in self.client.list_accounts(**planned.spec.list_params())]
@@ -243,17 +324,17 @@ class _Run:
         if drifted:
             problems.append(f"{len(drifted)} account(s) outside the preview would now change")
         if not problems:
-            return True
+            return
         message = "The workspace changed since the plan was made: " + "; ".join(problems)
         self.journal.stale(i, message)
-        self.ended = "not submitted: the selection changed since the preview"
+        self.state.ended = "not submitted: the selection changed since the preview"
         error = PlanStaleError(message + ". Make a new plan to see what would change now.")
         # What already ran is not lost: the error carries the verified results so far.
         error.results = await self._verify()
         self.emit("stale", i, message=message)
         raise error
 
-    async def _wait(self, i: int, planned: PlannedRequest, job_id: str) -> bool:
+    async def _wait(self, i: int, planned: PlannedRequest, job_id: str) -> None:
         expected = self.durations.predict(len(planned.accounts))
         if expected is not None and self.sent_at is not None:
             # The job started when it was sent, not now: the submit's answer and the journal's
@@ -270,15 +351,28 @@ class _Run:
             )
         except JobTimeoutError as exc:
             self.journal.timeout(i, exc.job)
-            self.ended = f"job {job_id} still {exc.job.status.value} at the deadline"
             self.jobs[i] = exc.job
-            return False
-        self.jobs[i] = job
+            raise _EndRun(f"job {job_id} still {exc.job.status.value} at the deadline") from None
         self.journal.job(i, job)
+        self._ended(i, planned, job)
+        self.emit("job_done", i, job)
+
+    def _ended(self, i: int, planned: PlannedRequest, job: Job) -> None:
+        """A job ended (now, or before a resume): learn from it, verify it, audit it."""
+        self.jobs[i] = job
         self.durations.learn(len(planned.accounts), job)
         self.verifier.job_ended(i)
-        self.emit("job_done", i, job)
-        return True
+        if planned.spec is None:
+            return
+        goal = planned.request.target_warmup_status
+        audit = audit_job(planned, job, self.previewed, self.latest, goal)
+        for email in audit.unplanned:
+            self.state.unplanned[email] = job.id
+        if not audit.clean:
+            raise _EndRun(
+                f"stopped: {audit.describe()}; they are in the results as 'unplanned' and "
+                "undo(client, results) restores them. Nothing further was sent."
+            )
 
 
 class _Durations:

@@ -45,6 +45,14 @@ class Selection:
     everything: bool = False
 
     def __post_init__(self) -> None:
+        # A notebook passes whatever a cell holds (a tag id as an int, a Series...): say which
+        # field and what it got, before ``.strip()`` fails with an AttributeError.
+        for field, value in (("filter", self.filter), ("tag", self.tag), ("search", self.search)):
+            if value is not None and not isinstance(value, str):
+                raise RequestValidationError(
+                    f"Selection {field} must be text ({_WANTED[field]}), got "
+                    f"{type(value).__name__} {_shown(value)}"
+                )
         if self.filter is not None:
             object.__setattr__(self, "filter", filter_from(self.filter))
         if self.tag is not None and not self.tag.strip():
@@ -80,6 +88,18 @@ class Selection:
         if self.search is not None:
             parts.append(f"matching {self.search!r}")
         return "accounts: " + ", ".join(parts)
+
+
+_WANTED = {
+    "filter": "an ACC_FILTER_* value or its label",
+    "tag": "a tag label or id",
+    "search": "Instantly's account search",
+}
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 Target = Selection | pd.DataFrame | pd.Series | Iterable[str] | str | Path

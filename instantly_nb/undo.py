@@ -24,16 +24,17 @@ __all__ = ["aresume", "aundo", "resume", "undo"]
 
 
 async def aundo(client: Client, results: pd.DataFrame) -> Plan:
-    """The plan that puts back the warmup state of every row that ``changed``.
+    """The plan that puts back the warmup state of every row that ``changed`` or ``unplanned``.
 
     Accounts whose warmup was in an error state before the run are left alone: no request can
-    put an error state back, and the opposite toggle would turn their warmup on.
+    put an error state back, and the opposite toggle would turn their warmup on. ``unplanned``
+    rows (a server-side job changed them outside the preview) are put back to the other state.
     """
     if isinstance(client, pd.DataFrame):
         raise TypeError("undo takes the client first: undo(client, results)")
     if "outcome" not in results.columns or "after" not in results.columns:
         raise RequestValidationError("undo expects the results frame returned by execute()")
-    changed = results[results["outcome"] == "changed"]
+    changed = results[results["outcome"].isin(["changed", "unplanned"])]
     if changed.empty:
         raise RequestValidationError("nothing to undo: no row has outcome 'changed'")
     states = set(changed["after"].dropna().astype(int))
@@ -41,7 +42,8 @@ async def aundo(client: Client, results: pd.DataFrame) -> Plan:
         raise RequestValidationError(
             f"the changed rows end in different warmup states {sorted(states)}; undo each run apart"
         )
-    restorable = changed[changed["before"].isin([0, 1])]
+    unplanned = changed["outcome"] == "unplanned"
+    restorable = changed[changed["before"].isin([0, 1]) | (unplanned & changed["before"].isna())]
     lost = len(changed) - len(restorable)
     if restorable.empty:
         raise RequestValidationError(

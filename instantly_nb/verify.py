@@ -91,6 +91,11 @@ class Verifier:
         if len(self.spelled) > C.SMALL_TARGET:
             self._sweep_task = asyncio.create_task(self._sweep())
 
+    def also_read(self, emails: list[str]) -> None:
+        """Verify these accounts too (outside the plan: a job changed them unplanned)."""
+        for email in emails:
+            self.spelled.setdefault(email.lower(), email)
+
     def job_ended(self, i: int) -> None:
         self.ended.add(i)
         self._wake.set()
@@ -159,7 +164,9 @@ class Verifier:
                 missing = self._missing()
                 if len(missing) <= C.SMALL_TARGET:
                     break
-                if state != self.goal and not any(_state(self.before[k]) == state for k in missing):
+                if state != self.goal and not any(
+                    _state(self.before.get(k)) == state for k in missing
+                ):
                     continue
                 # Each account keeps the status it is listed with, so a filter meaning something
                 # else than §3.1 guesses costs pages, never correctness.

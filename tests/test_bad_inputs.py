@@ -6,18 +6,30 @@ refused before sending, and no job (and no retry) for what Instantly itself refu
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
 
-from instantly_nb import ConfirmationRequired, Instantly, RequestValidationError, Selection, demo
+import instantly_nb as nb
+from instantly_nb import (
+    AsyncInstantly,
+    ConfirmationRequired,
+    Instantly,
+    RequestValidationError,
+    Selection,
+    aio,
+    demo,
+)
 from instantly_nb._demo import DemoInstantly
 from instantly_nb.errors import AuthenticationError, PaymentRequiredError, PermissionDeniedError
 from instantly_nb.frames import read_accounts
+from instantly_nb.lookup import resolve_tag
 from instantly_nb.planner import plan_disable
 from instantly_nb.testing import VirtualClock
 
@@ -145,6 +157,14 @@ REFUSED: list[tuple[str, Call, str]] = [
      "unknown account filter 'ACC_FILTER_NOPE'"),
     ("selection: criteria and all_accounts", lambda c: Selection(tag="Client A", everything=True),
      "Selection.all_accounts\\(\\) takes no criteria"),
+    ("selection: tag is a number", lambda c: Selection(tag=123),
+     "^Selection tag must be text \\(a tag label or id\\), got int 123$"),
+    ("selection: search is a list", lambda c: Selection(search=["acme.com"]),
+     "^Selection search must be text \\(Instantly's account search\\), got list \\['acme.com'\\]$"),
+    ("selection: filter is a number", lambda c: plan_disable(c, Selection(filter=3)),
+     "^Selection filter must be text \\(an ACC_FILTER_\\* value or its label\\), got int 3$"),
+    ("read: tag is a number", lambda c: read_accounts(c, tag=123),
+     "^tag must be text \\(a tag label or id\\), got int 123$"),
     ("read: tag that does not exist", lambda c: read_accounts(c, tag="Client Z"),
      "no tag labelled 'Client Z'"),
     ("read: unknown filter", lambda c: read_accounts(c, filter="Warmup exploded"),
@@ -297,3 +317,89 @@ def test_10000_emails_are_chunked_and_every_one_gets_a_row() -> None:
     outcomes = results["outcome"].value_counts().to_dict()
     assert outcomes == {"changed": len(known), "not_found": 10_000 - len(known)}
     assert len(jobs(client)) == len(plan.requests)
+
+
+# --- not a client -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "got"),
+    [(lambda: nb.read_accounts(object()), "object"),
+     (lambda: nb.plan_disable("not a client", ["a@x.io"]), "str"),
+     (lambda: nb.read_tags(None), "NoneType")],
+)  # fmt: skip
+def test_something_that_is_not_a_client_is_a_type_error_naming_the_expected_type(
+    call: Callable[[], object], got: str
+) -> None:
+    with pytest.raises(
+        TypeError, match=rf"expects an instantly_nb\.Instantly client first, got {got}$"
+    ):
+        call()
+
+
+def test_the_async_verbs_name_both_client_types() -> None:
+    with pytest.raises(
+        TypeError,
+        match=r"expected an instantly_nb\.Instantly or AsyncInstantly client, got object$",
+    ):
+        asyncio.run(aio.read_accounts(object()))
+
+
+# --- tags whose labels differ only in letter case ---------------------------------------------
+
+ID_UPPER = "11111111-1111-4111-8111-111111111111"
+ID_LOWER = "22222222-2222-4222-8222-222222222222"
+ID_AGENCY = "33333333-3333-4333-8333-333333333333"
+CASED_TAGS = [{"id": ID_UPPER, "label": "Client A"}, {"id": ID_LOWER, "label": "client a"},
+              {"id": ID_AGENCY, "label": "Agency"}]  # fmt: skip
+
+
+def _tags_and_accounts(listed: list[httpx.Request]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        listed.append(request)
+        if "starting_after" in request.url.params:
+            return httpx.Response(200, json={"items": []})
+        if request.url.path == "/api/v2/custom-tags":
+            return httpx.Response(200, json={"items": CASED_TAGS, "next_starting_after": ID_AGENCY})
+        return httpx.Response(200, json={"items": []})
+
+    return httpx.MockTransport(answer)
+
+
+def _resolve(tag: str) -> tuple[str, str]:
+    async def main() -> tuple[str, str]:
+        transport = _tags_and_accounts([])
+        async with AsyncInstantly(KEY, transport=transport, clock=VirtualClock()) as client:
+            return await resolve_tag(client, tag)
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("asked", "found"),
+    [("Client A", (ID_UPPER, "Client A")), ("client a", (ID_LOWER, "client a")),
+     (" Client A ", (ID_UPPER, "Client A")), ("AGENCY", (ID_AGENCY, "Agency")),
+     (ID_LOWER, (ID_LOWER, "client a"))],
+)  # fmt: skip
+def test_an_exactly_spelled_label_wins_over_one_that_differs_in_case(
+    asked: str, found: tuple[str, str]
+) -> None:
+    assert _resolve(asked) == found
+
+
+def test_labels_that_match_only_ignoring_case_ask_for_the_tag_id() -> None:
+    with pytest.raises(RequestValidationError) as info:
+        _resolve("CLIENT A")
+    assert str(info.value) == (
+        f"2 tags are labelled 'client a' ignoring case: pass the tag id "
+        f"('Client A': {ID_UPPER}, 'client a': {ID_LOWER})"
+    )
+
+
+def test_read_accounts_by_a_label_that_another_tag_repeats_in_another_case() -> None:
+    listed: list[httpx.Request] = []
+    client = Instantly(KEY, transport=_tags_and_accounts(listed), clock=VirtualClock())
+    assert read_accounts(client, tag="Client A").empty
+    accounts = [r for r in listed if r.url.path == "/api/v2/accounts"]
+    assert accounts[0].url.params["tag_ids"] == ID_UPPER
+    client.close()

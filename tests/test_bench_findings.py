@@ -74,7 +74,7 @@ def test_a_warmup_filter_selection_our_earlier_job_shrank_is_not_stale() -> None
     client = demo(4000, 7, clock=VirtualClock())  # banned warmup can be paused here
     frame = read_accounts(client)
     chosen = (frame["warmup_status"] < 0) | frame["tags"].map(lambda tags: "Client A" in tags)
-    plan = plan_disable(client, frame.loc[chosen, "email"])
+    plan = plan_disable(client, frame.loc[chosen, "email"], server_side=True)
     filters = [p.spec.filter.value if p.spec and p.spec.filter else None for p in plan.planned]
     assert filters == [None, "ACC_FILTER_W_ERROR"]  # the tag, then the errors it did not cover
     results = plan.execute(confirm=plan.fingerprint)  # the tag's errors left ACC_FILTER_W_ERROR

@@ -13,6 +13,7 @@ from instantly_nb import _constants as C
 from instantly_nb._core import (
     ErrorKind,
     PollSample,
+    accounts_cursor,
     backoff_delay,
     build_headers,
     check_base_url,
@@ -21,8 +22,10 @@ from instantly_nb._core import (
     next_cursor,
     next_poll_delay,
     parse_retry_after,
+    read_answer,
     resolve_api_key,
     retry_decision,
+    retry_delay,
 )
 from instantly_nb.errors import (
     APIStatusError,
@@ -32,6 +35,7 @@ from instantly_nb.errors import (
     ConflictError,
     InstantlyError,
     NotFoundError,
+    PaginationError,
     PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
@@ -137,6 +141,69 @@ def test_rate_limit_error_keeps_retry_after() -> None:
 
 
 @pytest.mark.parametrize(
+    ("retry_after", "said"),
+    [(7.0, "wait 7 s before trying again"), (300.0, "wait 5 min before trying again"),
+     (86400.0, "wait 24.0 h before trying again"), (None, "try again in a minute")],
+)  # fmt: skip
+def test_a_rate_limit_error_says_when_to_try_again(retry_after: float | None, said: str) -> None:
+    err = error_from_response(
+        429, b'{"message":"Rate limit exceeded"}', method="POST", path="/p", retry_after=retry_after
+    )
+    assert said in str(err)
+    assert err.message == "Rate limit exceeded"  # Instantly's own text stays as it was
+    if retry_after is not None:
+        assert "nothing was created" in str(err)
+
+
+SECRET = "sk_live_core_0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, b'{"statusCode":400,"error":"Bad Request","message":"bad key sk_live_core_0123456789abcdef"}'),
+        (401, b'{"message":"Invalid API key: Bearer sk_live_core_0123456789abcdef"}'),
+        (500, b'{"error":"oops sk_live_core_0123456789abcdef"}'),
+        (502, b"proxy refused Authorization: Bearer sk_live_core_0123456789abcdef"),
+    ],
+)  # fmt: skip
+def test_server_text_quoting_the_key_is_redacted(status: int, body: bytes) -> None:
+    err = error_from_response(status, body, method="GET", path="/p", secret=SECRET)
+    for text in (str(err), repr(err), err.message, repr(vars(err))):
+        assert SECRET not in text
+    assert "<hidden>" in err.message
+
+
+@pytest.mark.parametrize(
+    ("content", "shape", "body", "problem"),
+    [
+        (b'{"id":"j1"}', "job", {"id": "j1"}, None),
+        (b'{"items":[]}', "page", {"items": []}, None),
+        (b"", "any", None, None),
+        (b"[1]", "any", [1], None),
+        (b'{"items":[{"id":"j', "page", None, "not valid JSON (cut short? 18 bytes)"),
+        (b"<html><body>Gateway</body></html>", "object", None, "an HTML page, not JSON"),
+        (b"  <!DOCTYPE html>", "any", None, "an HTML page"),
+        (b"\xff\xfe\x00", "any", None, "not valid JSON"),
+        (b"", "object", None, "expected a JSON object, got nothing"),
+        (b"[]", "page", None, "expected a JSON object, got an array"),
+        (b'"ok"', "job", None, "expected a JSON object, got a string"),
+        (b'{"items":"x"}', "page", None, "whose items is a string"),
+        (b"{}", "page", None, "whose items is nothing"),
+        (b'{"status":"pending"}', "job", None, "expected a job, got an object without an id"),
+        (b'{"id":""}', "job", None, "without an id"),
+    ],
+)  # fmt: skip
+def test_read_answer(content: bytes, shape: str, body: object, problem: str | None) -> None:
+    got, why = read_answer(content, shape)  # type: ignore[arg-type]
+    assert got == body
+    if problem is None:
+        assert why is None
+    else:
+        assert why is not None and problem in why
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         (None, None),
@@ -179,6 +246,20 @@ def test_retry_decision(
     assert retry_decision(idempotent=idempotent, status=status, error=error) == expected
 
 
+def test_an_unreadable_2xx_is_retried_on_a_get_and_uncertain_on_a_post() -> None:
+    assert retry_decision(idempotent=True, invalid=True) == "retry"
+    assert retry_decision(idempotent=False, invalid=True) == "uncertain"
+
+
+def test_retry_delay_surfaces_a_long_retry_after_unless_capped_for_polling() -> None:
+    assert retry_delay(0, retry_after=C.MAX_RETRY_AFTER) == C.MAX_RETRY_AFTER
+    assert retry_delay(0, retry_after=C.MAX_RETRY_AFTER + 1) is None
+    # Polling a job: the wait is never longer than the poll interval, whatever is asked.
+    assert retry_delay(0, retry_after=300.0, cap=C.MAX_POLL) == C.MAX_POLL
+    assert retry_delay(9, cap=C.MAX_POLL) == C.MAX_POLL
+    assert retry_delay(0, retry_after=0.5, cap=C.MAX_POLL) == 0.5
+
+
 @pytest.mark.parametrize(
     ("exc", "kind"),
     [
@@ -206,24 +287,51 @@ def test_backoff_is_jittered_exponential_and_capped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("page", "previous", "expected"),
+    ("page", "seen", "expected"),
     [
-        ({"items": [1], "next_starting_after": "c1"}, None, "c1"),
-        ({"items": [1]}, None, None),
-        ({"items": [1], "next_starting_after": ""}, None, None),
+        ({"items": [1], "next_starting_after": "c1"}, set(), "c1"),
+        ({"items": [1]}, set(), None),
+        ({"items": [1], "next_starting_after": ""}, set(), None),
         # The quirk: a cursor with an empty page still ends the listing.
-        ({"items": [], "next_starting_after": "c9"}, "c8", None),
-        ({"items": [1], "next_starting_after": "2026-01-01T00:00:00.000Z&a@b.co"}, "x",
+        ({"items": [], "next_starting_after": "c9"}, {"c8"}, None),
+        ({"items": [1], "next_starting_after": "2026-01-01T00:00:00.000Z&a@b.co"}, {"x"},
          "2026-01-01T00:00:00.000Z&a@b.co"),
+        # A short page without a cursor is the last one.
+        ({"items": [1, 2]}, set(), None),
     ],
 )  # fmt: skip
-def test_next_cursor(page: dict[str, object], previous: str | None, expected: str | None) -> None:
-    assert next_cursor(page, previous) == expected
+def test_next_cursor(page: dict[str, object], seen: set[str], expected: str | None) -> None:
+    assert next_cursor(page, seen, limit=3) == expected
 
 
 def test_a_repeated_cursor_is_an_error_not_an_endless_loop() -> None:
-    with pytest.raises(InstantlyError, match="did not advance"):
-        next_cursor({"items": [1], "next_starting_after": "c1"}, "c1")
+    with pytest.raises(PaginationError, match="loop forever") as info:
+        next_cursor({"items": [1], "next_starting_after": "c1"}, {"c1"}, path="/api/v2/x")
+    assert isinstance(info.value, InstantlyError)
+    assert info.value.path == "/api/v2/x"
+
+
+def test_a_cursor_seen_pages_ago_is_a_cycle_too() -> None:
+    with pytest.raises(PaginationError, match=r"GET /api/v2/x: the cursor 'c1' came back after 3"):
+        next_cursor({"items": [1], "next_starting_after": "c1"}, {"c1", "c2", "c3"},
+                    path="/api/v2/x")  # fmt: skip
+
+
+def test_a_full_page_without_a_cursor_is_not_the_end() -> None:
+    full = {"items": [{"id": "a"}, {"id": "b"}]}
+    with pytest.raises(PaginationError, match=r"full page of 2 came without a cursor.*incomplete"):
+        next_cursor(full, limit=2, path="/api/v2/custom-tags")
+    accounts = {"items": [{"email": "a@x.io", "timestamp_created": "2026-01-02T00:00:00.000Z"},
+                          {"email": "b@x.io", "timestamp_created": "2026-01-01T00:00:00.000Z"}]}  # fmt: skip
+    assert next_cursor(accounts, limit=2, derive=accounts_cursor) == (
+        "2026-01-01T00:00:00.000Z&b@x.io"
+    )
+    # A derived cursor already followed is a cycle like any other.
+    with pytest.raises(PaginationError, match="loop forever"):
+        next_cursor(accounts, {"2026-01-01T00:00:00.000Z&b@x.io"}, limit=2, derive=accounts_cursor)
+    # An item the cursor cannot be made from: the listing may be incomplete.
+    with pytest.raises(PaginationError, match="incomplete"):
+        next_cursor({"items": [{"email": "a@x.io"}]}, limit=1, derive=accounts_cursor)
 
 
 def test_poll_without_information_backs_off_from_the_first_delay() -> None:

@@ -129,7 +129,7 @@ def test_all_of_a_tag_given_as_emails_is_one_selection_request(accounts: pd.Data
     client = workspace()
     members = _tag_members(accounts, "Client A")
     assert len(members) > 100
-    plan = plan_disable(client, members)
+    plan = plan_disable(client, members, server_side=True)
     [body] = plan.requests
     assert body["include_all_emails"] is True
     assert set(body["filter"]) == {"tag_id"}
@@ -141,7 +141,7 @@ def test_all_with_warmup_errors_is_one_request_verified_server_side() -> None:
     client = workspace(accounts=3000, seed=3)
     frame = read_accounts(client, filter="ACC_FILTER_W_ERROR")
     assert len(frame) > 100
-    plan = plan_disable(client, frame)
+    plan = plan_disable(client, frame, server_side=True)
     [body] = plan.requests
     assert body["filter"].get("filter") == "ACC_FILTER_W_ERROR" or "tag_id" in body["filter"]
     listed = [
@@ -159,7 +159,7 @@ def test_all_of_a_tag_but_37_is_one_request_with_37_exclusions(accounts: pd.Data
     [body] = plan.requests
     assert sorted(body["excluded_emails"]) == sorted(keep)
     # The same target given as a list of emails compresses the same way.
-    plan2 = plan_disable(client, members[~members["email"].isin(keep)])
+    plan2 = plan_disable(client, members[~members["email"].isin(keep)], server_side=True)
     assert len(plan2.requests) == 1
     assert sorted(plan2.requests[0]["excluded_emails"]) == sorted(keep)
 
@@ -248,7 +248,7 @@ def test_fingerprint_is_stable_and_tracks_the_requests(accounts: pd.DataFrame) -
 
 
 def test_repr_html_shows_counts_requests_and_rows(accounts: pd.DataFrame) -> None:
-    plan = plan_disable(workspace(), _tag_members(accounts, "Client A"))
+    plan = plan_disable(workspace(), _tag_members(accounts, "Client A"), server_side=True)
     html = plan._repr_html_()
     assert "Client A" in html
     assert plan.fingerprint in html

@@ -198,9 +198,9 @@ def test_stop_submits_no_further_jobs_and_keeps_every_email() -> None:
     results = plan_disable(client, emails).execute(on_update=on_update, stop=stop)
     _assert_one_row_per_email(results, emails)
     assert len(warmup_jobs(client)) == 1
-    assert Counter(results["outcome"]) == {"changed": 100, "skipped": 150}
-    skipped = results[results["outcome"] == "skipped"]
-    assert skipped["detail"].str.contains("stopped").all()
+    assert Counter(results["outcome"]) == {"changed": 100, "not_submitted": 150}
+    unsent = results[results["outcome"] == "not_submitted"]
+    assert unsent["detail"].str.contains("stopped").all()
 
 
 def test_a_selection_that_changed_since_the_preview_is_not_sent() -> None:

@@ -27,9 +27,9 @@ LAYERS: list[set[str]] = [
      "_candidates", "_confirm", "events", "records"},
     {"emulator"},  # a fake workspace: knows the values, never the client
     {"client", "sync_client"},
-    {"targets", "lookup", "frames", "_demo"},  # workspace reads
-    {"journal", "results", "verify", "run"},  # the engine: runs a PlanRecord, not a Plan
     {"progress", "progress_text"},  # one model, drawn as text here and as widgets on top
+    {"targets", "lookup", "frames", "_demo"},  # workspace reads
+    {"journal", "results", "audit", "reconcile", "verify", "run"},  # the engine: no planner
     {"plan_view", "plan", "planner", "undo"},
     {"widgets"},
     {"__init__", "aio", "testing"},  # the doors users come in by
@@ -112,7 +112,7 @@ def test_imports_point_down_only() -> None:
 
 
 def test_the_engine_never_imports_the_planner() -> None:
-    for name in ("journal", "results", "verify", "run"):
+    for name in ("journal", "results", "audit", "reconcile", "verify", "run"):
         imported = {m.split(".")[1] for m in _imports(PACKAGE / f"{name}.py") if "." in m}
         assert not imported & {"plan", "planner", "undo"}, name
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from .emulator import Emulator
+from .generate import DEFAULT_WORKSPACE_NAME
 from .jobs import JobTiming
 from .server import is_loopback, serve
 
@@ -26,7 +27,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, default=200, help="accounts in the workspace")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated workspace")
     p.add_argument("--api-key", default="demo-key", help="the Bearer key requests must carry")
-    p.add_argument("--workspace-name", default="Demo workspace")
+    p.add_argument("--workspace-name", default=DEFAULT_WORKSPACE_NAME)
+    p.add_argument("--workspace-id", default=None, help="the workspace id (default: from the seed)")
+    p.add_argument(
+        "--warmup-selection",
+        default=None,
+        metavar="FIELD=READING,...",
+        help="how warmup jobs read search / tag_id / filter: list (default), drop or broaden, "
+        "e.g. search=drop,filter=broaden",
+    )
     p.add_argument("--queue-delay", type=float, default=0.5, help="seconds a job stays pending")
     p.add_argument("--per-account", type=float, default=0.01, help="seconds per account in a job")
     p.add_argument("--no-lock", action="store_true", help="no 409 while a warmup job runs")
@@ -48,6 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _reading(text: str | None) -> dict[str, str] | None:
+    """``search=drop,filter=broaden`` as a mapping for ``Emulator(warmup_selection=...)``."""
+    if not text:
+        return None
+    reading: dict[str, str] = {}
+    for part in text.split(","):
+        field, equals, value = part.partition("=")
+        if not equals:
+            raise ValueError(f"--warmup-selection: expected FIELD=READING, got {part!r}")
+        reading[field.strip()] = value.strip()
+    return reading
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not args.allow_remote and not is_loopback(args.host):
@@ -58,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
+        reading = _reading(args.warmup_selection)
         emulator = Emulator(
             args.accounts,
             args.seed,
@@ -68,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             retry_after=args.retry_after,
             workspace_name=args.workspace_name,
             list_warmup="full" if args.full_list_warmup else "abbreviated",
+            workspace_id=args.workspace_id,
+            warmup_selection=reading,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -9,6 +9,7 @@ from typing import Literal
 from .faults import Faults
 from .generate import ObjectIds
 from .jobs import JobTiming
+from .selection import WarmupReading
 from .workspace import Workspace
 
 __all__ = ["Call", "ListWarmup", "Settings"]
@@ -29,6 +30,7 @@ class Settings:
     warmup_lock: bool = True
     retry_after: bool = False
     list_warmup: ListWarmup = "abbreviated"
+    warmup_reading: WarmupReading = field(default_factory=WarmupReading)
 
 
 @dataclass
@@ -48,3 +50,4 @@ class Call:
     ids: ObjectIds
     next_seq: Callable[[], int]
     request_json: object = None
+    fault: str | None = None  # set by an endpoint that applied a job fault (Emulator.log)

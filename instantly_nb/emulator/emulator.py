@@ -14,10 +14,11 @@ from .asgi import ASGIApp, make_asgi
 from .context import ListWarmup, Settings
 from .edits import WorkspaceEdits
 from .faults import Faults
-from .generate import generate
+from .generate import DEFAULT_WORKSPACE_NAME, generate
 from .handler import Counts, Handler, RequestRecord
 from .jobs import DEFAULT_TIMING, JobTiming
 from .responses import Response
+from .selection import WarmupReading
 from .tags_api import tag_view
 from .transport import EmulatorTransport
 from .workspace import NegativeWarmup
@@ -47,7 +48,18 @@ class Emulator(WorkspaceEdits):
         Send ``Retry-After`` (whole seconds) with rate-limit 429s; whether Instantly does is not
         known (docs/instantly-api.md §2.4).
     workspace_name
-        ``name`` of ``GET /workspaces/current``.
+        ``name`` of ``GET /workspaces/current``. A name other than the default also gives the
+        workspace another id (derived from the seed and the name).
+    workspace_id
+        ``id`` of the workspace (``GET /workspaces/current``, every account's ``organization``,
+        every job's ``workspace_id``); by default a UUID drawn from ``seed`` (and the name), so
+        emulators with different seeds or names are different workspaces.
+    warmup_selection
+        How warmup jobs read ``search``, ``filter.tag_id`` and ``filter.filter`` with
+        ``include_all_emails`` (undocumented, docs/instantly-api.md §5.4): a ``WarmupReading``
+        or a mapping of its fields, e.g. ``{"search": "drop", "filter": "broaden"}``. Each is
+        ``"list"`` (as ``GET /accounts`` reads it: the default), ``"drop"`` (ignored) or
+        ``"broaden"`` (a looser superset; selection.py). ``excluded_emails`` always exclude.
     list_warmup
         ``"abbreviated"`` (``warmup: {limit}`` in list items, as reported live) or ``"full"``.
     negative_warmup
@@ -73,9 +85,11 @@ class Emulator(WorkspaceEdits):
         warmup_lock: bool = True,
         rate_limit: tuple[int, int] | None = (100, 6000),
         retry_after: bool = False,
-        workspace_name: str = "Demo workspace",
+        workspace_name: str = DEFAULT_WORKSPACE_NAME,
         list_warmup: ListWarmup = "abbreviated",
         negative_warmup: NegativeWarmup = "fail",
+        workspace_id: str | None = None,
+        warmup_selection: WarmupReading | Mapping[str, str] | None = None,
     ) -> None:
         if accounts < 0:
             raise ValueError("accounts must be >= 0")
@@ -83,6 +97,9 @@ class Emulator(WorkspaceEdits):
             raise ValueError("list_warmup must be 'abbreviated' or 'full'")
         if negative_warmup not in ("fail", "change"):
             raise ValueError("negative_warmup must be 'fail' or 'change'")
+        if workspace_id is not None and (not isinstance(workspace_id, str) or not workspace_id):
+            raise ValueError("workspace_id must be a non-empty string")
+        reading = WarmupReading.of(warmup_selection)
         self._clock: Clock = clock if clock is not None else SystemClock()
         ws, ids = generate(
             accounts=accounts,
@@ -90,6 +107,7 @@ class Emulator(WorkspaceEdits):
             now=self._clock.now(),
             name=workspace_name,
             negative_warmup=negative_warmup,
+            workspace_id=workspace_id,
         )
         self._settings = Settings(
             api_key=api_key,
@@ -97,6 +115,7 @@ class Emulator(WorkspaceEdits):
             warmup_lock=warmup_lock,
             retry_after=retry_after,
             list_warmup=list_warmup,
+            warmup_reading=reading,
         )
         limiter = RateBudget(RateLimit(*rate_limit)) if rate_limit is not None else None
         self._faults = Faults(self._clock.now)
@@ -125,7 +144,25 @@ class Emulator(WorkspaceEdits):
 
     @property
     def workspace_id(self) -> str:
+        """The workspace's ``id`` (``GET /workspaces/current``), fixed at construction."""
         return self._ws.id
+
+    @property
+    def workspace_name(self) -> str:
+        return self._ws.name
+
+    @property
+    def warmup_selection(self) -> WarmupReading:
+        """How warmup jobs read ``search`` / ``filter.tag_id`` / ``filter.filter`` (see the class
+        docstring); set a ``WarmupReading``, a mapping of its fields, or None for the default.
+        Applies to jobs created from now on."""
+        return self._settings.warmup_reading
+
+    @warmup_selection.setter
+    def warmup_selection(self, value: WarmupReading | Mapping[str, str] | None) -> None:
+        reading = WarmupReading.of(value)
+        with self._lock:
+            self._settings.warmup_reading = reading
 
     @property
     def clock(self) -> Clock:

@@ -11,9 +11,14 @@ rate limit, are answered before any fault.
 Answers (the request is not processed)::
 
     emu.faults.rate_limited("*", times=3, retry_after=2)        # a burst of 429s
+    emu.faults.rate_limited(("POST", "/api/v2/accounts/warmup/*"), retry_after=300)
+                                                                # ... on a POST, Retry-After: 300
     emu.faults.server_error(("GET", "/api/v2/accounts"), status=503)   # 5xx (502-504: an HTML page)
     emu.faults.lock(seconds=30)                                 # 409 on warmup POSTs for 30 s
     emu.faults.respond("*", 418, times=1, message="teapot")     # any status
+    emu.faults.echo_key("*", status=400)   # an error whose JSON "message" quotes the request's
+                                           # Authorization header, key and all: a server bug a
+                                           # client must not pass on to its logs or its user
 
 Timing and loss::
 
@@ -21,10 +26,33 @@ Timing and loss::
                                                                 # read timeout: httpx.ReadTimeout
     emu.faults.drop(("POST", "/api/v2/accounts/warmup/*"))      # processed, answer lost: ReadError
     emu.faults.drop("*", after_processing=False)                # never arrived: ConnectError
+    emu.faults.late_submit(seconds=8)      # a warmup POST's answer is lost (ReadError) and the
+                                           # request reaches the server 8 s later: only then is it
+                                           # validated, checked against the lock, its job made
 
 In process, a delay sleeps on the emulator's clock (instant with a VirtualClock). Over real HTTP
 (the ASGI app) a dropped request is never answered: the server holds it until the client gives up
 and disconnects, which a client sees as a read timeout.
+
+Odd answers (the request IS processed; only a 2xx answer is bent, another leaves the fault
+unspent)::
+
+    emu.faults.garbled(("GET", "/api/v2/accounts"))             # a 200 with truncated JSON
+    emu.faults.garbled("POST /api/v2/accounts/warmup/*", kind="html")  # a 200 HTML page; the job
+                                                                # exists all the same
+    emu.faults.missing_id()                # a warmup POST's 200 job object without its "id"
+
+Listings (``GET /accounts`` and any other cursor-paginated listing)::
+
+    emu.faults.cursor_cycle(("GET", "/api/v2/accounts"))        # page 2's cursor points back to
+                                                                # page 1: following it serves page 1
+    emu.faults.drop_cursor(("GET", "/api/v2/accounts"), page=2)  # page 2 comes without a cursor
+
+Page numbers are counted per fault from when it is registered: a request without
+``starting_after`` is page 1, one carrying the cursor of page n is page n + 1 (a walk begun
+earlier is not counted). ``cursor_cycle``'s ``times`` counts the rewinds served (the
+cursor of page ``page`` leads back to page 1 that many times, then onwards); ``drop_cursor``'s
+counts the pages answered without a cursor.
 
 The next warmup jobs::
 
@@ -34,7 +62,11 @@ The next warmup jobs::
     emu.faults.job_status("verifying", seconds=5)   # an unknown status before "success"
     emu.faults.fail_emails(fraction=0.1)   # per-email failures, accounts left unchanged
     emu.faults.fail_emails(emails=["a@x.com"], error="Account is disconnected")
+    emu.faults.vanishing_job()             # the first GET /background-jobs/{id} of the next job
+                                           # is a 404 (eventual consistency); later polls succeed
 
+Job faults apply to the jobs in the order they are created (a late submit's job when it arrives).
+``Emulator.log`` names the fault that shaped each answer (``RequestRecord.fault``).
 ``emu.faults.clear()`` removes every fault.
 """
 
@@ -43,15 +75,27 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .jobs import JobScript
 
-__all__ = ["EmailFailures", "Fault", "Faults", "Route"]
+__all__ = ["EmailFailures", "Fault", "Faults", "Garble", "Route"]
 
 Route = tuple[str, str] | str
-Kind = Literal["status", "delay", "drop"]
+Kind = Literal[
+    "status",
+    "delay",
+    "drop",
+    "garbled",
+    "missing_id",
+    "echo_key",
+    "late_submit",
+    "cursor_cycle",
+    "drop_cursor",
+]
+Garble = Literal["truncated", "html"]
+GARBLES: tuple[str, ...] = ("truncated", "html")
 
 LOCK_MESSAGE = "update-warmup-accounts job in progress"
 WARMUP_POSTS = ("POST", "/api/v2/accounts/warmup/[de]*able")
@@ -85,6 +129,19 @@ class Fault:
     seconds: float = 0.0
     after_processing: bool = True
     fired: int = 0
+    garble: Garble = "truncated"
+    page: int = 0  # cursor_cycle / drop_cursor: the page whose cursor is bent
+    pages: dict[str, int] = field(default_factory=dict, repr=False)  # cursor -> page it leads to
+    rewind: set[str] = field(default_factory=set, repr=False)  # cursor_cycle: cursors to page 1
+
+    @property
+    def live(self) -> bool:
+        return self.remaining is None or self.remaining > 0
+
+    def spend(self) -> None:
+        if self.remaining is not None:
+            self.remaining -= 1
+        self.fired += 1
 
     def matches(self, method: str, path: str, now: float) -> bool:
         if self.remaining is not None and self.remaining <= 0:
@@ -127,6 +184,8 @@ class Faults:
         self.faults: list[Fault] = []
         self._scripts: list[_Queued] = []
         self._failures: list[_Queued] = []
+        self._vanish_next = 0  # how many of the next warmup jobs vanish once
+        self._vanishing: set[str] = set()  # ids whose first GET is still to be refused
 
     # --- request faults ----------------------------------------------------------------------
 
@@ -187,16 +246,77 @@ class Faults:
         """Lose the answer (``after_processing=True``: the request took effect) or the request."""
         return self._add(Fault("drop", after_processing=after_processing), route, times, None)
 
+    def late_submit(
+        self, seconds: float = 8.0, *, times: int = 1, route: Route = WARMUP_POSTS
+    ) -> Fault:
+        """Lose the answer (``httpx.ReadError``) and deliver the request ``seconds`` later.
+
+        Nothing happens when it is sent: a client listing jobs right after sees no new job. At
+        ``seconds`` later on the emulator clock the request is processed as if it arrived then
+        (validated, checked against the warmup lock, its job created with that time).
+        ``Emulator.log`` holds it twice: status 0 when sent, its real status when delivered.
+        """
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        return self._add(Fault("late_submit", seconds=seconds), route, times, None)
+
+    def garbled(self, route: Route, *, times: int = 1, kind: Garble = "truncated") -> Fault:
+        """Process the request, then answer 200 with a broken body instead of its 2xx answer.
+
+        ``kind="truncated"``: the first half of the JSON (``application/json``, unparseable);
+        ``"html"``: an HTML page (``text/html``), as from a proxy or a challenge page. A warmup
+        POST still creates its job. A non-2xx answer is sent as is and does not spend the fault.
+        """
+        if kind not in GARBLES:
+            raise ValueError(f"kind must be one of {', '.join(GARBLES)}")
+        return self._add(Fault("garbled", garble=kind), route, times, None)
+
+    def missing_id(self, *, times: int = 1) -> Fault:
+        """A warmup POST answered 200 with its job object minus ``id`` (the job IS created)."""
+        return self._add(Fault("missing_id"), WARMUP_POSTS, times, None)
+
+    def echo_key(self, route: Route = "*", *, times: int = 1, status: int = 400) -> Fault:
+        """An error ``status`` (not processed) whose JSON ``message`` quotes the request's
+        ``Authorization`` header value, key and all (a real server bug; the client must not
+        repeat it)."""
+        if not 400 <= status <= 599:
+            raise ValueError("an echo_key status must be 4xx or 5xx")
+        return self._add(Fault("echo_key", status=status), route, times, None)
+
+    def cursor_cycle(self, route: Route, *, times: int = 1, page: int = 2) -> Fault:
+        """The cursor answered with page ``page`` (default 2) leads back to page 1, a cycle.
+
+        The cursor looks like any other; a request carrying it is served as page 1 (its
+        ``starting_after`` ignored), ``times`` times. Once spent, that cursor works normally.
+        """
+        if page < 1:
+            raise ValueError("page must be at least 1")
+        return self._add(Fault("cursor_cycle", page=page), route, times, None)
+
+    def drop_cursor(self, route: Route, *, page: int = 1, times: int = 1) -> Fault:
+        """Page ``page`` of the listing (normally a full one) comes without
+        ``next_starting_after``, as if it were the last; ``times`` such pages."""
+        if page < 1:
+            raise ValueError("page must be at least 1")
+        return self._add(Fault("drop_cursor", page=page), route, times, None)
+
     def take(self, kind: Kind, method: str, path: str) -> Fault | None:
         """The first live fault of ``kind`` matching the request, consumed once."""
         now = self._now()
         for fault in self.faults:
             if fault.kind == kind and fault.matches(method, path, now):
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                fault.fired += 1
+                fault.spend()
                 return fault
         return None
+
+    def listing(self, method: str, path: str) -> list[Fault]:
+        """The live ``cursor_cycle`` / ``drop_cursor`` faults matching a request (not spent)."""
+        now = self._now()
+        return [
+            f
+            for f in self.faults
+            if f.kind in ("cursor_cycle", "drop_cursor") and f.matches(method, path, now)
+        ]
 
     # --- job faults ----------------------------------------------------------------------------
 
@@ -241,6 +361,26 @@ class Faults:
         failures = EmailFailures(frozenset(e.lower() for e in emails), fraction, error)
         self._failures.append(_Queued(failures, times))
 
+    def vanishing_job(self, *, times: int = 1) -> None:
+        """The next ``times`` warmup jobs: the first ``GET /background-jobs/{id}`` of each
+        answers 404 "Background job not found" (eventual consistency); later polls succeed."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._vanish_next += times
+
+    def job_created(self, job_id: str) -> None:
+        """Called for each new warmup job: it vanishes once if ``vanishing_job`` asked so."""
+        if self._vanish_next > 0:
+            self._vanish_next -= 1
+            self._vanishing.add(job_id)
+
+    def vanishes(self, job_id: str) -> bool:
+        """Whether this ``GET /background-jobs/{id}`` is refused (once per vanishing job)."""
+        if job_id in self._vanishing:
+            self._vanishing.discard(job_id)
+            return True
+        return False
+
     def next_job(self) -> tuple[JobScript | None, EmailFailures | None]:
         """The script and email failures for the warmup job being created now (consumed)."""
         script = _pop(self._scripts)
@@ -256,10 +396,12 @@ class Faults:
         self.faults.clear()
         self._scripts.clear()
         self._failures.clear()
+        self._vanish_next = 0
+        self._vanishing.clear()
 
     def __repr__(self) -> str:
-        live = sum(1 for f in self.faults if f.remaining is None or f.remaining > 0)
-        queued = len(self._scripts) + len(self._failures)
+        live = sum(1 for f in self.faults if f.live)
+        queued = len(self._scripts) + len(self._failures) + self._vanish_next
         return f"Faults({live} request fault(s), {queued} job fault(s))"
 
 

@@ -13,6 +13,7 @@ cursor's email tiebreak matters).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import random
 from collections.abc import Callable
@@ -34,9 +35,10 @@ from .vocabulary import (
 )
 from .workspace import AccountRecord, NegativeWarmup, Tag, TagMapping, Workspace
 
-__all__ = ["ObjectIds", "generate", "new_uuid"]
+__all__ = ["DEFAULT_WORKSPACE_NAME", "ObjectIds", "generate", "new_uuid", "workspace_uuid"]
 
 DAY_MS = 86_400_000
+DEFAULT_WORKSPACE_NAME = "Demo workspace"
 
 
 def _weighted(table: tuple[tuple[int, float], ...]) -> tuple[list[int], list[float]]:
@@ -90,14 +92,34 @@ def _mixed_case(email: str) -> str:
     return ".".join(p.capitalize() for p in local.split(".")) + "@" + fix
 
 
+def workspace_uuid(drawn: str, name: str, workspace_id: str | None) -> str:
+    """The workspace id: ``workspace_id`` if given; else the seed's draw, made name-specific for
+    any name but ``DEFAULT_WORKSPACE_NAME`` (so the default stays what it always was)."""
+    if workspace_id is not None:
+        return workspace_id
+    if name == DEFAULT_WORKSPACE_NAME:
+        return drawn
+    digest = hashlib.blake2b(f"{drawn}\n{name}".encode(), digest_size=16).digest()
+    return new_uuid(random.Random(digest))
+
+
 def generate(
-    *, accounts: int, seed: int, now: float, name: str, negative_warmup: NegativeWarmup
+    *,
+    accounts: int,
+    seed: int,
+    now: float,
+    name: str,
+    negative_warmup: NegativeWarmup,
+    workspace_id: str | None = None,
 ) -> tuple[Workspace, ObjectIds]:
-    """A workspace of ``accounts`` accounts, the same for the same ``seed`` and ``now``."""
+    """A workspace of ``accounts`` accounts, the same for the same ``seed`` and ``now``.
+
+    Its id is drawn from the seed (and the name, when not the default), or is ``workspace_id``.
+    """
     rng = random.Random(seed)
     now_ms = to_ms(now)
     ws = Workspace(
-        id=new_uuid(rng),
+        id=workspace_uuid(new_uuid(rng), name, workspace_id),
         name=name,
         owner=new_uuid(rng),
         created_ms=now_ms - 900 * DAY_MS,

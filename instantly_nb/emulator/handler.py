@@ -5,6 +5,11 @@ The order is Fastify's, as far as the sources show (docs/instantly-api.md §2): 
 key's scopes (403), the workspace rate limit (429), injected faults, then the endpoint, whose body
 and query validation (400) comes before its own checks (the 409 warmup lock). The handler never
 raises: anything unexpected becomes a 500 in Instantly's envelope.
+
+Faults that answer instead of the endpoint (``status``, ``echo_key``, ``drop`` before processing,
+``late_submit``) are looked at in that order; faults that bend a processed answer (``drop`` after
+processing, then for a 2xx ``garbled``, listing cursors, ``missing_id``) come after it, then
+``delay``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from .context import Call, Settings
 from .faults import Fault, Faults
 from .generate import ObjectIds
 from .jobs_api import get_job, list_jobs, warmup
-from .responses import Response, api_error, phrase, route_not_found
+from .responses import JSON_TYPE, Response, api_error, encode, phrase, route_not_found
 from .tags_api import get_tag, list_mappings, list_tags, workspace
 from .validate import Invalid
 from .workspace import Workspace
@@ -44,6 +49,13 @@ TAGS_READ = ("custom_tags:read", "custom_tags:all", "all:read", "all:all")
 MAPPINGS_READ = ("custom_tag_mappings:read", "custom_tag_mappings:all", "all:read", "all:all")
 WORKSPACES_READ = ("workspaces:read", "workspaces:all", "all:read", "all:all")
 
+# A ``garbled(kind="html")`` 200: what a client gets when something in front of the API answers.
+_CHALLENGE_PAGE = (
+    b'<!DOCTYPE html>\n<html lang="en-US"><head><title>Just a moment...</title>'
+    b'<meta http-equiv="refresh" content="390"></head><body><noscript>Enable JavaScript '
+    b"and cookies to continue</noscript><p>Checking your browser before accessing "
+    b"api.instantly.ai.</p></body></html>\n"
+)
 _CLOUDFLARE_PAGE = (
     "<!DOCTYPE html>\n<html><head><title>{status} {phrase} | api.instantly.ai</title></head>"
     "<body><h1>{status} {phrase}</h1><p>The origin server did not answer in time. "
@@ -84,8 +96,11 @@ _COMPILED = tuple((route, route.pattern) for route in ROUTES)
 class RequestRecord:
     """One request as the emulator saw it (``Emulator.log``).
 
-    ``status`` is 0 when the request was dropped before processing; ``fault`` names the injected
-    fault that shaped the answer (``"status"``, ``"delay"``, ``"drop"``) or is None.
+    ``status`` is 0 when the request was dropped before processing (or, for ``late_submit``,
+    when it was sent: its delivery is a second record with the real status); ``fault`` names the
+    injected fault that shaped the answer (``"status"``, ``"delay"``, ``"drop"``, ``"garbled"``,
+    ``"missing_id"``, ``"echo_key"``, ``"late_submit"``, ``"cursor_cycle"``, ``"drop_cursor"``,
+    ``"vanishing_job"``) or is None.
     """
 
     at: float
@@ -95,6 +110,21 @@ class RequestRecord:
     status: int
     request_json: Any
     fault: str | None = None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A request kept for later delivery (``late_submit``)."""
+
+    method: str
+    path: str
+    query: str
+    params: dict[str, str]
+    route: _Route
+    name: str
+    headers: dict[str, str]
+    body: bytes
+    request_json: Any
 
 
 @dataclass(frozen=True)
@@ -179,21 +209,48 @@ class Handler:
         name = f"{route.method} {route.template}"
         lowered = {str(k).lower(): str(v) for k, v in headers.items()}
         fault: Fault | None = None
+        label: str | None = None
         response: Response | None = self._gate(route, lowered, now)
         if response is None:
             fault = self.faults.take("status", method, decoded)
             if fault is not None:
                 response = _fault_answer(fault)
         if response is None:
+            fault = self.faults.take("echo_key", method, decoded)
+            if fault is not None:
+                response = _echo_key_answer(fault, lowered.get("authorization", ""))
+        if response is None:
             fault = self.faults.take("drop", method, decoded)
             if fault is not None and not fault.after_processing:
                 response = Response(0, {}, b"", drop="before")
+        if response is None and fault is None:
+            late = self.faults.take("late_submit", method, decoded)
+            if late is not None:
+                fault = late
+                response = Response(0, {}, b"", drop="after")
+                delivery = _Request(
+                    method, decoded, query, params, route, name, lowered, body, request_json
+                )
+                self.ws.schedule(now + late.seconds, lambda at: self._deliver(delivery, at, late))
         if response is None:
+            query_values = parse_qs(query, keep_blank_values=True)
+            listing = self.faults.listing(method, decoded) if method == "GET" else []
+            pages: dict[int, int | None] = {}
+            for item in listing:
+                cursor = _last(query_values.get("starting_after"))
+                if cursor is not None and cursor in item.rewind and item.live:
+                    item.spend()  # cursor_cycle: this cursor leads back to page 1
+                    query_values.pop("starting_after", None)
+                    fault = fault or item
+                    break
+            cursor = _last(query_values.get("starting_after"))
+            for item in listing:
+                pages[id(item)] = 1 if not cursor else item.pages.get(cursor)
             call = Call(
                 method=method,
                 path=decoded,
                 params=params,
-                query=parse_qs(query, keep_blank_values=True),
+                query=query_values,
                 headers=lowered,
                 body=body,
                 now=now,
@@ -208,14 +265,79 @@ class Handler:
                 response = route.endpoint(call)
             except Invalid as invalid:
                 response = invalid.response
-            if fault is not None:
+            if fault is not None and fault.kind == "drop":
                 response.drop = "after"
+            else:
+                bent = self._bend(response, method, decoded, listing, pages)
+                fault = fault or bent
+                label = call.fault  # a job fault the endpoint applied (vanishing_job)
         delay = self.faults.take("delay", method, decoded)
         if delay is not None:
             response.delay = delay.seconds
             fault = fault or delay
-        self._record(now, method, decoded, query, name, response, request_json, fault)
+        if fault is not None:
+            label = fault.kind
+        self._record(now, method, decoded, query, name, response, request_json, label)
         return response
+
+    def _bend(
+        self,
+        response: Response,
+        method: str,
+        path: str,
+        listing: list[Fault],
+        pages: dict[int, int | None],
+    ) -> Fault | None:
+        """Apply the faults that change a processed 2xx answer; the one that did, if any."""
+        if not 200 <= response.status < 300:
+            return None
+        garbled = self.faults.take("garbled", method, path)
+        if garbled is not None:
+            _garble(response, garbled)  # no cursor can be read from it: listing faults wait
+            return garbled
+        fired = _bend_listing(response, listing, pages) if listing else None
+        missing = self.faults.take("missing_id", method, path)
+        if missing is not None:
+            body = _try_json(response.body)
+            if isinstance(body, dict):
+                body.pop("id", None)
+                _set_json(response, body)
+            return missing
+        return fired
+
+    def _deliver(self, request: _Request, at: float, fault: Fault) -> None:
+        """A ``late_submit`` request reaching the server at ``at`` (jobs advanced to it)."""
+        call = Call(
+            method=request.method,
+            path=request.path,
+            params=request.params,
+            query=parse_qs(request.query, keep_blank_values=True),
+            headers=request.headers,
+            body=request.body,
+            now=at,
+            ws=self.ws,
+            settings=self.settings,
+            faults=self.faults,
+            ids=self.ids,
+            next_seq=self.next_seq,
+            request_json=request.request_json,
+        )
+        try:
+            response = request.route.endpoint(call)
+        except Invalid as invalid:
+            response = invalid.response
+        except Exception:  # like handle(): whatever arrives late gets an answer, here a 500
+            response = api_error(500, "Internal Server Error")
+        self._record(
+            at,
+            request.method,
+            request.path,
+            request.query,
+            request.name,
+            response,
+            request.request_json,
+            fault.kind,
+        )
 
     def _gate(self, route: _Route, headers: dict[str, str], now: float) -> Response | None:
         """Auth, plan, scope and rate limit: the answer refusing the request, or None."""
@@ -250,10 +372,9 @@ class Handler:
         name: str,
         response: Response,
         request_json: Any,
-        fault: Fault | None,
+        kind: str | None,
     ) -> None:
         self._counts[(name, response.status)] += 1
-        kind = fault.kind if fault is not None else None
         self.log.append(
             RequestRecord(now, method, path, query, response.status, request_json, kind)
         )
@@ -281,6 +402,58 @@ def _fault_answer(fault: Fault) -> Response:
     if fault.retry_after is not None:
         extra = {"retry-after": str(max(0, math.ceil(fault.retry_after)))}
     return api_error(status, message or phrase(status), extra)
+
+
+def _echo_key_answer(fault: Fault, authorization: str) -> Response:
+    # The bug a client must survive: the request's credentials quoted back in an error.
+    message = f"Could not process the request with authorization '{authorization}'"
+    return api_error(fault.status, message)
+
+
+def _last(values: list[str] | None) -> str | None:
+    return values[-1] if values else None
+
+
+def _set_json(response: Response, value: Any) -> None:
+    response.body = encode(value)
+    response.headers["content-length"] = str(len(response.body))
+
+
+def _garble(response: Response, fault: Fault) -> None:
+    response.status = 200
+    if fault.garble == "html":
+        response.body = _CHALLENGE_PAGE
+        response.headers = {"content-type": "text/html; charset=UTF-8"}
+    else:
+        response.body = response.body[: max(1, len(response.body) // 2)]
+        response.headers = {"content-type": JSON_TYPE}
+    response.headers["content-length"] = str(len(response.body))
+
+
+def _bend_listing(
+    response: Response, listing: list[Fault], pages: dict[int, int | None]
+) -> Fault | None:
+    """Track page numbers per fault and bend the cursor of the page a live fault names."""
+    body = _try_json(response.body)
+    if not isinstance(body, dict) or "items" not in body:
+        return None
+    fired: Fault | None = None
+    for fault in listing:
+        page = pages.get(id(fault))
+        cursor = body.get("next_starting_after")
+        if page is None or not isinstance(cursor, str):
+            continue
+        fault.pages[cursor] = page + 1
+        if page != fault.page or not fault.live:
+            continue
+        if fault.kind == "cursor_cycle":
+            fault.rewind.add(cursor)  # spent when a request follows it back to page 1
+        elif fault.kind == "drop_cursor" and fired is None:
+            del body["next_starting_after"]
+            _set_json(response, body)
+            fault.spend()
+            fired = fault
+    return fired
 
 
 def _try_json(body: bytes) -> Any:

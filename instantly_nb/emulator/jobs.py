@@ -3,7 +3,14 @@
 A warmup job is created ``pending``; ``queue_delay`` seconds later it is ``in-progress`` and
 handles one target every ``per_account`` seconds, then ends ``success`` with progress 100. Nothing
 runs in the background: ``done_by(now)`` says how many targets are handled at any instant, and the
-workspace applies their effects lazily (``Workspace.advance``). A :class:`JobScript` (from
+workspace applies their effects lazily (``Workspace.advance``).
+
+(guessed) A job made by the API resolves its targets when it *starts* (after the queue delay), not
+when it is created: the ``include_all_emails`` selection is evaluated then, and explicit
+``emails`` are looked up then, as the real server is believed to do. Accounts that join, leave or
+change in between are seen by the job. ``WarmupJob(resolve=...)`` defers the targets so;
+``WarmupJob(targets=...)`` fixes them at creation. Until it has started, a job needs no targets:
+it is ``pending`` and its view has no counters. A :class:`JobScript` (from
 :class:`~instantly_nb.emulator.faults.Faults`) bends the timeline: ``failed`` or ``cancelled``
 midway, ``paused`` for a while, or an unknown status shown before success.
 
@@ -16,7 +23,7 @@ empty, as in every recorded job.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -81,7 +88,8 @@ class JobScript:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One email of a job: as sent, the account it resolved to at creation, an injected error."""
+    """One email of a job: as sent, the account it resolved to at the job's start, an injected
+    error."""
 
     sent: str
     account: str | None
@@ -128,10 +136,14 @@ class WarmupJob:
         created: float,
         warmup_status: int,
         filters: dict[str, Any],
-        targets: Sequence[Target],
+        targets: Sequence[Target] | None = None,
         timing: JobTiming,
         script: JobScript | None = None,
+        resolve: Callable[[], Sequence[Target]] | None = None,
     ) -> None:
+        """Give ``targets`` (fixed now) or ``resolve`` (called once, when the job starts)."""
+        if (targets is None) == (resolve is None):
+            raise ValueError("a WarmupJob takes either targets or resolve")
         self.id = id
         self.seq = seq
         self.workspace_id = workspace_id
@@ -139,20 +151,39 @@ class WarmupJob:
         self.created = created
         self.warmup_status = warmup_status
         self.filters = filters
-        self.targets = tuple(targets)
-        self.total = len(self.targets)
         self.script = script or JobScript()
         self.start = created + timing.queue_delay
         self.per = timing.per_account
+        self._resolve = resolve
+        self.targets: tuple[Target, ...] = ()
+        self.total = 0
+        self.at_index = -1
+        self.stop = 0
+        self.pause = 0.0
+        self.resolved = False
+        self.applied = 0
+        self.entries: list[dict[str, Any]] = []
+        self.success_count = 0
+        self.failed_count = 0
+        if targets is not None:
+            self._settle(targets)
+
+    def resolve(self) -> None:
+        """Fix the targets now (the workspace calls this at ``start``); once only."""
+        if not self.resolved:
+            assert self._resolve is not None
+            self._settle(self._resolve())
+            self._resolve = None
+
+    def _settle(self, targets: Sequence[Target]) -> None:
+        self.targets = tuple(targets)
+        self.total = len(self.targets)
         outcome = self.script.outcome
         strikes = outcome in ("failed", "cancelled", "paused")
         self.at_index = min(self.total, math.floor(self.script.at * self.total)) if strikes else -1
         self.stop = self.at_index if outcome in ("failed", "cancelled") else self.total
         self.pause = self.script.seconds if outcome == "paused" else 0.0
-        self.applied = 0
-        self.entries: list[dict[str, Any]] = []
-        self.success_count = 0
-        self.failed_count = 0
+        self.resolved = True
 
     # --- the timeline ----------------------------------------------------------------------
 
@@ -165,6 +196,8 @@ class WarmupJob:
 
     def done_by(self, now: float) -> int:
         """How many targets are handled at ``now``: those whose ``item_time`` has come."""
+        if not self.resolved:
+            return 0
         done = min(self._count(now - self.start), self.stop)
         if self.pause and done >= self.at_index:
             done = max(self.at_index, min(self._count(now - self.start - self.pause), self.stop))
@@ -191,6 +224,7 @@ class WarmupJob:
         """(status, step, updated_at) at ``now``."""
         if now < self.start:
             return "pending", None, self.created
+        assert self.resolved, "the workspace resolves a job's targets when it starts (advance)"
         outcome = self.script.outcome
         strike = self.start + self.at_index * self.per
         if outcome in ("failed", "cancelled") and now >= strike:

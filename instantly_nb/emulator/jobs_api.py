@@ -11,18 +11,24 @@ Decisions where the sources are silent, each a (guessed):
 * An account whose warmup is banned or suspended (``warmup_status < 0``) fails with an error and
   is left unchanged (§5.6; ``Emulator(negative_warmup="change")`` changes it instead).
 * The 404 messages for unknown jobs read ``Background job not found``.
+* A job resolves its targets when it starts, after the queue delay (jobs.py): the
+  ``include_all_emails`` selection and the lookup of explicit ``emails`` see the workspace as it
+  is then. ``excluded_emails``, ``filter`` and ``search`` are read per ``Settings.warmup_reading``
+  (selection.py), taken when the job is created; ``excluded_emails`` always exclude.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .context import Call
-from .faults import LOCK_MESSAGE
+from .faults import LOCK_MESSAGE, EmailFailures
 from .jobs import WARMUP_JOB_TYPE, Job, Target, WarmupJob
 from .responses import Response, api_error, json_response
-from .selection import account_matcher, split_list
+from .selection import WarmupReading, split_list, warmup_matcher
 from .validate import Param, WarmupBody, parse_json_body, validate_query, validate_warmup_body
+from .workspace import Workspace
 
 __all__ = ["get_job", "list_jobs", "warmup"]
 
@@ -69,12 +75,6 @@ def warmup(call: Call, warmup_status: int) -> Response:
         return api_error(409, LOCK_MESSAGE)  # §5.5
     job_id = call.ids.make(call.now)
     script, failures = call.faults.next_job()
-    targets = _targets(call, body)
-    if failures is not None:
-        targets = [
-            Target(t.sent, t.account, failures.error) if failures.fails(t.sent, job_id) else t
-            for t in targets
-        ]
     job = WarmupJob(
         id=job_id,
         seq=call.next_seq(),
@@ -82,11 +82,12 @@ def warmup(call: Call, warmup_status: int) -> Response:
         created=call.now,
         warmup_status=warmup_status,
         filters=_echo(body),
-        targets=targets,
         timing=call.settings.timing,
         script=script,
+        resolve=_resolver(call.ws, body, call.settings.warmup_reading, failures, job_id),
     )
     call.ws.jobs[job.id] = job
+    call.faults.job_created(job.id)
     return json_response(200, job.initial_view())
 
 
@@ -101,14 +102,35 @@ def _echo(body: WarmupBody) -> dict[str, Any]:
     }
 
 
-def _targets(call: Call, body: WarmupBody) -> list[Target]:
-    ws = call.ws
+def _resolver(
+    ws: Workspace,
+    body: WarmupBody,
+    reading: WarmupReading,
+    failures: EmailFailures | None,
+    job_id: str,
+) -> Callable[[], list[Target]]:
+    """The job's targets, computed when it starts (jobs.py), with injected email failures."""
+
+    def resolve() -> list[Target]:
+        targets = _targets(ws, body, reading)
+        if failures is None:
+            return targets
+        return [
+            Target(t.sent, t.account, failures.error) if failures.fails(t.sent, job_id) else t
+            for t in targets
+        ]
+
+    return resolve
+
+
+def _targets(ws: Workspace, body: WarmupBody, reading: WarmupReading) -> list[Target]:
     if body.include_all_emails:
         narrowing = body.filter or {}
         tag_id = narrowing.get("tag_id")
-        predicate = account_matcher(
+        predicate = warmup_matcher(
+            reading,
             search=body.search or None,
-            tag_ids_any=[tag_id] if isinstance(tag_id, str) and tag_id else [],
+            tag_id=tag_id if isinstance(tag_id, str) and tag_id else None,
             filter=narrowing.get("filter"),
         )
         excluded = {e.lower() for e in body.excluded_emails or ()}
@@ -132,6 +154,9 @@ def get_job(call: Call) -> Response:
     q = validate_query(GET_PARAMS, call.query)
     job = call.ws.jobs.get(call.params["id"])
     if job is None:
+        return api_error(404, "Background job not found")
+    if call.faults.vanishes(job.id):
+        call.fault = "vanishing_job"  # not yet visible to this read (eventual consistency)
         return api_error(404, "Background job not found")
     fields = split_list(q.get("data_fields")) or None
     return json_response(200, job.view(call.now, data_fields=fields))

@@ -8,6 +8,8 @@ page of ``GET /accounts`` is a bisect on the cursor plus a walk of ``limit`` mat
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,6 +21,7 @@ from .jobs import Job, WarmupJob
 __all__ = [
     "ACCOUNT_KEYS",
     "AccountRecord",
+    "Arrival",
     "NegativeWarmup",
     "Tag",
     "TagMapping",
@@ -64,6 +67,10 @@ ACCOUNT_KEYS = (
 NegativeWarmup = Literal["fail", "change"]
 NEGATIVE_WARMUP_ERROR = "Warmup is banned or suspended for this account"
 NOT_FOUND_ERROR = "Account not found"
+
+# Something that happens to the workspace at a given time: a request delivered late (a
+# ``late_submit`` fault), called with that time once the jobs have been advanced to it.
+Arrival = Callable[[float], None]
 
 
 def ordered(data: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +133,8 @@ class Workspace:
         self.tags: dict[str, Tag] = {}
         self.mappings: list[TagMapping] = []  # ascending, unique timestamp_created (the cursor)
         self.jobs: dict[str, Job] = {}
+        self._arrivals: list[tuple[float, int, Arrival]] = []  # a heap, by time then order
+        self._arrival_order = itertools.count()
 
     # --- accounts ------------------------------------------------------------------------
 
@@ -223,20 +232,45 @@ class Workspace:
         """§5.5: a warmup job not yet terminal holds the workspace's warmup lock."""
         return any(job.status(now) not in TERMINAL_JOB_STATUSES for job in self.warmup_jobs())
 
+    def schedule(self, at: float, arrive: Arrival) -> None:
+        """Call ``arrive(at)`` when the workspace is first advanced to ``at`` or later."""
+        heapq.heappush(self._arrivals, (at, next(self._arrival_order), arrive))
+
     def advance(self, now: float) -> None:
-        """Apply every job step due by ``now``, in time order across jobs.
+        """Apply every job step and arrival due by ``now``, in time order across jobs.
 
         Jobs are a pure function of time (jobs.py); only their effect on accounts is state, and
-        it is applied lazily here, before any request or accessor reads the workspace.
+        it is applied lazily here, before any request or accessor reads the workspace. A job's
+        targets are resolved at its start, after every step due before it (jobs.py).
         """
-        due: list[tuple[float, int, int, WarmupJob]] = []
+        while self._arrivals and self._arrivals[0][0] <= now:
+            at, _, arrive = heapq.heappop(self._arrivals)
+            self._run_jobs(at)
+            arrive(at)
+        self._run_jobs(now)
+
+    def _run_jobs(self, now: float) -> None:
+        # Events (time, job seq, kind, index): kind 0 resolves a job's targets at its start,
+        # kind 1 applies target `index`. At one instant a job resolves before its own steps.
+        events: list[tuple[float, int, int, int, WarmupJob]] = []
         for job in self.warmup_jobs():
-            if job.applied < job.stop:
+            if not job.resolved:
+                if job.start <= now:
+                    events.append((job.start, job.seq, 0, 0, job))
+            elif job.applied < job.stop:
                 done = job.done_by(now)
-                due.extend((job.item_time(j), job.seq, j, job) for j in range(job.applied, done))
-        due.sort(key=lambda event: event[:3])
-        for at, _, index, job in due:
-            job.record(index, self._apply(job, index, at))
+                events.extend(
+                    (job.item_time(j), job.seq, 1, j, job) for j in range(job.applied, done)
+                )
+        heapq.heapify(events)
+        while events:
+            at, seq, kind, index, job = heapq.heappop(events)
+            if kind == 0:
+                job.resolve()
+                for j in range(job.applied, job.done_by(now)):
+                    heapq.heappush(events, (job.item_time(j), seq, 1, j, job))
+            else:
+                job.record(index, self._apply(job, index, at))
 
     def _apply(self, job: WarmupJob, index: int, at: float) -> dict[str, Any]:
         target = job.targets[index]

@@ -23,6 +23,7 @@ from ..frames import aread_accounts, aread_tags
 from ..journal import Journal
 from ..plan import Plan
 from ..planner import aplan
+from ..progress_text import ReadListener
 from ..sync_client import Client, async_client
 from ..undo import aundo
 from ._gate import may_submit, submit_label
@@ -183,7 +184,8 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
 
     async def _load_accounts(self) -> None:
         self._say("Loading the account list…", "info")
-        self.targets.set_accounts(await aread_accounts(self._client()))
+        reading = self._reading("Loading the account list")
+        self.targets.set_accounts(await aread_accounts(self._client(), progress=reading))
         self._say(f"{len(self.targets.pick.options)} accounts listed: pick some.", "info")
 
     # --- preview and submit ------------------------------------------------------------------
@@ -194,7 +196,7 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self._say("Planning: reading the workspace…", "info")
         plan = await aplan(
             self._client(), self.action.value, target, exclude=exclude,
-            confirm_above=self.confirm_above,
+            confirm_above=self.confirm_above, progress=self._reading("Planning: reading"),
         )  # fmt: skip
         if choice != self._choice:
             self._say("The choice changed while planning: Preview again.", "warn")
@@ -318,6 +320,15 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.preview_button.disabled = not ready
         self.undo_button.disabled = not ready
         self.load_button.disabled = self.client is None
+
+    def _reading(self, what: str) -> ReadListener:
+        """A read's progress in the status line, as it goes."""
+
+        def show(pages: int, accounts: int, finished: bool) -> None:
+            if not finished:
+                self._say(f"{what}… {pages} page(s), {accounts:,} account(s)", "info")
+
+        return show
 
     def _say(self, text: str, tone: str) -> None:
         self.status.value = f"<span style='color:{_TONES[tone]}'>{html.escape(text)}</span>"

@@ -71,6 +71,7 @@ class EmailsTarget:
     start: int
     span: int
     picks: tuple[Pick, ...]
+    server_side: bool = False  # cover the list with selections (plan_disable(server_side=True))
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,8 @@ ROUTES = (
     ("GET", "/api/v2/accounts/*"),
 )
 JOURNAL_KINDS = (
-    "plan", "fence", "sending", "refused", "uncertain", "reconciled", "submitted", "job",
-    "timeout", "stopped", "results", "done",
+    "plan", "workspace", "fence", "snapshot", "sending", "refused", "uncertain", "reconciled",
+    "submitted", "job", "timeout", "stopped", "error", "results", "done",
 )  # fmt: skip
 EVENT_KINDS = (
     "started", "submitting", "waiting_lock", "submitted", "progress", "job_done", "verifying",
@@ -202,6 +203,7 @@ emails_targets = st.builds(
     start=st.integers(0, 400),
     span=st.integers(0, 30) | st.integers(100, 400),  # several jobs need over 100 changes
     picks=st.lists(picks, min_size=1, max_size=40).map(tuple),
+    server_side=st.booleans(),
 )
 selection_targets = st.builds(
     SelectionTarget,

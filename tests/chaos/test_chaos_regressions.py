@@ -54,7 +54,13 @@ def test_a_lost_submit_is_not_matched_to_an_earlier_run_of_the_same_plan() -> No
     again = plan_disable(client, emails)
     assert again.requests == [{"emails": emails}]  # the very same body as the first run's
     client.emulator.faults.server_error(("POST", "/api/v2/accounts/warmup/*"), status=502)
-    results = again.execute()
+    uncertain = again.execute()
+    # No job appeared within the grace: the request is reported uncertain, not resent on a guess.
+    assert (uncertain["outcome"] == "failed").all()
+    assert uncertain["error"].str.startswith("uncertain: ").all()
+    assert len(warmup_jobs(client)) == 2
+    assert again.journal_path is not None
+    results = resume(client, again.journal_path)  # the user's call, after the grace: sent again
     assert (results["outcome"] == "changed").all()
     assert set(results["job_id"]).isdisjoint(set(first["job_id"]))
     assert len(warmup_jobs(client)) == 3  # disable, enable (undo), disable
@@ -88,7 +94,7 @@ def test_a_plan_gone_stale_midway_still_returns_what_ran() -> None:
     client = demo(1500, 9, clock=VirtualClock())
     frame = read_accounts(client)
     in_a_or_b = frame["tags"].apply(lambda tags: "Client A" in tags or "Client B" in tags)
-    plan = plan_disable(client, frame[in_a_or_b & (frame["warmup_status"] == 1)])
+    plan = plan_disable(client, frame[in_a_or_b & (frame["warmup_status"] == 1)], server_side=True)
     assert [p.spec is not None for p in plan.planned[:2]] == [True, True]
     second = plan.planned[1].label  # "tag 'Client B', warmup active"
 
@@ -104,7 +110,7 @@ def test_a_plan_gone_stale_midway_still_returns_what_ran() -> None:
     assert len(ran) == len(plan.planned[0].accounts) and (ran["outcome"] == "changed").all()
     for row in ran.itertuples():
         assert client.emulator.account(row.email)["warmup_status"] == row.after == 0
-    rest = results[results["job_id"].isna() & (results["outcome"] == "skipped")]
+    rest = results[results["job_id"].isna() & (results["outcome"] == "not_submitted")]
     assert "selection changed since the preview" in rest["detail"].iloc[0], second
     assert client.emulator.account("late@newcomer.example")["warmup_status"] == 1
     assert len(warmup_jobs(client)) == 1

@@ -344,3 +344,18 @@ def test_a_second_click_while_busy_is_refused(busy_click: str) -> None:
     client = workspace(120)
     drive(client, steps)
     assert posts(client) == []
+
+
+def test_long_reads_show_their_pages_in_the_status_line() -> None:
+    client = workspace(1200)
+    said: list[str] = []
+
+    async def steps(panel: WarmupPanel) -> None:
+        panel.status.observe(lambda change: said.append(change["new"]), "value")
+        await click(panel, panel.load_button)
+        panel.filter.value = "ACC_FILTER_W_ACTIVE"
+        await click(panel, panel.preview_button)
+
+    drive(client, steps)
+    assert any(re.search(r"Loading the account list… 12 page\(s\), 1,200 account", s) for s in said)
+    assert any("Planning: reading… " in s for s in said)
