@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .end_to_end import run_end_to_end
+from .health import run_health
 from .planning import run_planning
 from .profiles import PROFILES
 from .reading import run_reading
 from .report import Results, render
+from .safety import run_safety
 from .widgets import run_widgets
 
-ITEMS = ("jobs", "end-to-end", "reading", "widgets")
+ITEMS = ("jobs", "end-to-end", "reading", "widgets", "safety", "health")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "widgets" in items:
         print("5. widgets", flush=True)
         results.widgets = run_widgets(profile)
+    if "safety" in items:
+        print("6. safety", flush=True)
+        results.safety = run_safety(profile, say=_say)
+    if "health" in items:
+        print("7. warmup health", flush=True)
+        results.health = run_health(profile, say=_say)
     results.seconds = time.perf_counter() - start
     report = render(results)
     print("\n" + report)

@@ -6,7 +6,9 @@ then every 2 s until the status is terminal, sleep and resubmit on a 409. No pla
 is sent.
 
 ``raw_read`` is the shortest way to a DataFrame of accounts: a pagination loop and
-``pd.DataFrame(records)``, no labels, no dtypes, no budget.
+``pd.DataFrame(records)``, no labels, no dtypes, no budget. ``raw_analytics`` and
+``raw_analytics_frame`` are the same for warmup health: a loop of requests of 100 emails and a
+frame of the totals.
 """
 
 from __future__ import annotations
@@ -88,3 +90,30 @@ def raw_records(base_url: str, **params: Any) -> list[dict[str, Any]]:
 def raw_read(base_url: str, **params: Any) -> pd.DataFrame:
     """The raw baseline of ``read_accounts``: the pages, then ``pd.DataFrame(records)``."""
     return pd.DataFrame(raw_records(base_url, **params))
+
+
+def raw_analytics(base_url: str, emails: Sequence[str]) -> list[dict[str, Any]]:
+    """Warmup analytics of ``emails``, 100 a request, one request after another; a 429 is slept
+    off. The raw baseline of ``read_warmup_health``."""
+    answers: list[dict[str, Any]] = []
+    with _client(base_url) as http:
+        for i in range(0, len(emails), CHUNK):
+            body = {"emails": list(emails[i : i + CHUNK])}
+            while True:
+                answer = http.post("/api/v2/accounts/warmup-analytics", json=body)
+                if answer.status_code != 429:
+                    break
+                time.sleep(0.5)
+            answer.raise_for_status()
+            answers.append(answer.json())
+    return answers
+
+
+def raw_analytics_frame(answers: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per email from the answers' totals, as a script would: ``pd.DataFrame(rows)``."""
+    rows = [
+        {"email": email, **totals}
+        for answer in answers
+        for email, totals in answer["aggregate_data"].items()
+    ]
+    return pd.DataFrame(rows)

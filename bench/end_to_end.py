@@ -102,7 +102,7 @@ def _ours(profile: Profile, workspace: int, count: int, run: int) -> Outcome:
         emails = _emails(emu, count, run)
         start_log = emu.log_size()
         start = time.perf_counter()
-        plan = plan_disable(client, emails)
+        plan = plan_disable(client, emails, progress=False)
         plan_seconds = time.perf_counter() - start
         exec_log = emu.log_size()
         started, start = time.time(), time.perf_counter()

@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from instantly_nb import _constants as C
 
 from .end_to_end import Outcome
+from .health import Health
 from .measure import max_in_window, median
 from .planning import PlanRow
 from .profiles import Profile
 from .reading import Reading
+from .safety import SafetyRow
 from .widgets import WidgetRun
 
 WALL_SLACK, WALL_EXTRA = 1.10, 1.0  # targets of the issue
 NOTICE_TARGET, REQUESTS_PER_JOB_TARGET, READ_TARGET = 0.250, 8.0, 1.3
+HEALTH_TARGET = 1.2  # read_warmup_health against the raw loop at its own rate (issue 16)
 
 
 @dataclass
@@ -29,6 +32,8 @@ class Results:
     end_to_end: dict[tuple[int, int], list[Outcome]] | None = None
     reading: Reading | None = None
     widgets: WidgetRun | None = None
+    safety: list[SafetyRow] | None = None
+    health: Health | None = None
 
 
 def machine() -> str:
@@ -68,6 +73,10 @@ def render(results: Results) -> str:
     lines += _budget(results)
     if results.widgets is not None:
         lines += _widgets(results.widgets)
+    if results.safety is not None:
+        lines += _safety(results.safety)
+    if results.health is not None:
+        lines += _health(results.health)
     lines += _targets(results)
     return "\n".join(lines)
 
@@ -103,6 +112,7 @@ def _end_to_end(workspace: int, count: int, outcomes: list[Outcome]) -> list[str
             "wall": [o.wall for o in side],
             "plan": [o.plan_seconds for o in side],
             "total": [o.wall + o.plan_seconds for o in side],
+            "total_ratio": [(o.wall + o.plan_seconds) / o.lower_bound for o in side],
             "bound": [o.lower_bound for o in side],
             "ratio": [o.wall / o.lower_bound for o in side],
             "phase": [o.jobs_phase for o in side],
@@ -132,6 +142,7 @@ def _end_to_end(workspace: int, count: int, outcomes: list[Outcome]) -> list[str
             row("planning (read the workspace), s", "plan", baseline=False),
             row("wall: execute (submit, wait, verify), s", "wall"),
             row("wall: plan + execute, s", "total", baseline=False),
+            row("plan + execute / lower bound", "total_ratio", "{:.3f}", baseline=False),
             row("lower bound: sum of job processing, s", "bound"),
             row("wall / lower bound", "ratio", "{:.3f}"),
             row("jobs phase: start to last end noticed, s", "phase"),
@@ -217,6 +228,50 @@ def _widgets(w: WidgetRun) -> list[str]:
     return ["### 5. Widgets: JobProgress under 100 updating jobs", "", *table]
 
 
+def _safety(rows: list[SafetyRow]) -> list[str]:
+    table = _table(
+        ("warmup job reads", "plan", "jobs planned / sent", "changes previewed",
+         "accounts changed", "changed outside the preview", "unplanned rows",
+         "unplanned restored by undo", "all changed restored by undo"),
+        [(r.reading, r.target, f"{r.jobs_planned} / {r.jobs_sent}", f"{r.previewed:,}",
+          f"{r.changed:,}", f"{r.outside:,}", f"{r.unplanned:,}",
+          f"{r.unplanned_restored:,} of {r.unplanned:,}", f"{r.restored:,} of {r.changed:,}")
+         for r in rows],
+    )  # fmt: skip
+    note = (
+        "Counts from the emulator's accounts read over HTTP before the run, after it and after "
+        'undo; "unplanned rows" from the results frame.'
+    )
+    return ["### 6. Safety: warmup selections read another way", "", *table, note, ""]
+
+
+def _health(h: Health) -> list[str]:
+    raw, matched, free = median(h.raw), median(h.matched), median(h.workspace)
+    table = _table(
+        ("", "seconds (median of runs)", "accounts/s", "vs raw, same run"),
+        [
+            ("raw: httpx loop, one request after another, + pd.DataFrame(rows)", _span(h.raw),
+             f"{h.accounts / raw:,.0f}", "1"),
+            (f"read_warmup_health, budget = that run's raw rate ({_span(h.matched_rates, '{:.0f}')}"
+             " req/s)", _span(h.matched), f"{h.accounts / matched:,.0f}",
+             _span(_per_run(h.matched, h.raw))),
+            (f"read_warmup_health, budget = the workspace limit "
+             f"({C.WORKSPACE_RATE_PER_SECOND} req/s)", _span(h.workspace),
+             f"{h.accounts / free:,.0f}", _span(_per_run(h.workspace, h.raw))),
+        ],
+    )  # fmt: skip
+    note = (
+        f"Requests: raw {h.raw_requests}, read_warmup_health {max(h.ours_requests, default=0)} "
+        f'(chunks of {C.MAX_EMAILS_PER_REQUEST}); every row found: {h.rows_equal}. "vs raw": '
+        "each run's time over the raw loop's time in that run, median (range)."
+    )
+    return [f"### 7. Warmup health of {h.accounts:,} accounts", "", *table, note, ""]
+
+
+def _per_run(ours: Sequence[float], raw: Sequence[float]) -> list[float]:
+    return [o / r for o, r in zip(ours, raw, strict=True)]
+
+
 def _targets(results: Results) -> list[str]:
     lines = ["### Targets", ""]
     if results.planning is not None:
@@ -228,7 +283,7 @@ def _targets(results: Results) -> list[str]:
                 + "".join(f"; {r.scenario}: {r.jobs} vs {r.minimum}" for r in off),
             )
         )
-    for (_, count), outcomes in (results.end_to_end or {}).items():
+    for (workspace, count), outcomes in (results.end_to_end or {}).items():
         ours = [o for o in outcomes if o.who == "ours"]
         wall, bound = median([o.wall for o in ours]), median([o.lower_bound for o in ours])
         allowed = WALL_SLACK * bound + WALL_EXTRA
@@ -237,6 +292,11 @@ def _targets(results: Results) -> list[str]:
                            f"1.10 x {bound:.2f} + 1 = {allowed:.2f} s (margin "
                            f"{allowed - wall:+.2f} s); the jobs phase alone, before verifying, "
                            f"{phase:.2f} s (margin {allowed - phase:+.2f} s)"))  # fmt: skip
+        if (workspace, count) in results.profile.plan_in_bound:
+            total = median([o.wall + o.plan_seconds for o in ours])
+            lines.append(_mark(total <= allowed, f"{count:,} emails of {workspace:,}: plan + "
+                               f"execute {total:.2f} s within 1.10 x {bound:.2f} + 1 = "
+                               f"{allowed:.2f} s (margin {allowed - total:+.2f} s)"))  # fmt: skip
         notice = median([d for o in ours for d in o.delays])
         per_job = sum(len(o.requests) for o in ours) / sum(len(o.jobs) for o in ours)
         lines.append(_mark(notice < NOTICE_TARGET and per_job < REQUESTS_PER_JOB_TARGET,
@@ -249,12 +309,27 @@ def _targets(results: Results) -> list[str]:
         lines.append(_mark(ratio <= READ_TARGET, f"read_accounts {ratio:.2f} x raw at the raw "
                            f"rate (<= 1.3); {free:.2f} x when the budget does not bind; "
                            f"{r.default / median(r.raw):.2f} x with the default budget, which "
-                           "caps reading at 2,000 accounts/s"))  # fmt: skip
+                           f"caps reading at {C.DEFAULT_RATE_PER_SECOND * C.PAGE_LIMIT:,} "
+                           f"accounts/s in bursts and {C.DEFAULT_RATE_PER_MINUTE * C.PAGE_LIMIT:,} "
+                           "a minute"))  # fmt: skip
     sent = _busiest_sent(results)
     if sent is not None:
         ok = sent[0] <= C.DEFAULT_RATE_PER_SECOND and sent[1] <= C.DEFAULT_RATE_PER_MINUTE
         lines.append(_mark(ok, f"budget never exceeded: at most {sent[0]} requests sent in 1 s "
                            f"and {sent[1]} in 60 s"))  # fmt: skip
+    if results.safety is not None:
+        unsafe = [row for row in results.safety if not row.reported]
+        lines.append(_mark(not unsafe, "every account changed outside the preview is an "
+                           "'unplanned' row, and undo restored every one, under every reading"
+                           + "".join(f"; {u.reading}, {u.target}: {u.outside} changed outside, "
+                                     f"{u.unplanned} unplanned, {u.unplanned_restored} restored"
+                                     for u in unsafe)))  # fmt: skip
+    h = results.health
+    if h is not None:
+        ratio, free = median(_per_run(h.matched, h.raw)), median(_per_run(h.workspace, h.raw))
+        lines.append(_mark(ratio <= HEALTH_TARGET and h.rows_equal, f"read_warmup_health "
+                           f"{ratio:.2f} x raw at the raw rate (<= {HEALTH_TARGET}); {free:.2f} x "
+                           "when the budget does not bind"))  # fmt: skip
     return [*lines, ""]
 
 

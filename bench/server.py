@@ -1,8 +1,10 @@
 """The emulator in a subprocess on 127.0.0.1, with its own records readable from outside.
 
     python -m bench.server --accounts 10000 --seed 0 --queue-delay 0.5 --per-account 0.005
+    python -m bench.server ... --warmup-selection search=drop
 
-serves ``instantly_nb.emulator.Emulator`` on an ephemeral port and prints
+serves ``instantly_nb.emulator.Emulator`` on an ephemeral port (the second reads the warmup
+job's ``search`` another way than the list endpoint does, for the safety item) and prints
 ``Emulator listening on http://127.0.0.1:PORT``, as ``python -m instantly_nb.emulator`` does. Two
 read-only routes are added beside the API, answered without touching the emulator's request log
 or rate limit: ``/__bench__/log?since=N`` (the emulator's own request log: time, method, path,
@@ -23,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -75,10 +77,21 @@ class JobRecord:
 
 
 class EmulatorProcess:
-    """``python -m bench.server`` as a context manager: ``url``, ``log()``, ``jobs()``."""
+    """``python -m bench.server`` as a context manager: ``url``, ``log()``, ``jobs()``.
 
-    def __init__(self, accounts: int, seed: int, timing: Timing) -> None:
+    ``warmup_selection`` (e.g. ``{"search": "drop"}``) is the emulator's ``WarmupReading``:
+    how its warmup jobs read ``search``, ``tag_id`` and ``filter`` (docs/instantly-api.md §5.4).
+    """
+
+    def __init__(
+        self,
+        accounts: int,
+        seed: int,
+        timing: Timing,
+        warmup_selection: Mapping[str, str] | None = None,
+    ) -> None:
         self.accounts, self.seed, self.timing = accounts, seed, timing
+        self.warmup_selection = dict(warmup_selection or {})
         self.url = ""
         self._proc: subprocess.Popen[str] | None = None
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by stop()
@@ -103,6 +116,9 @@ class EmulatorProcess:
             "--seed", str(self.seed), "--queue-delay", repr(self.timing.queue_delay),
             "--per-account", repr(self.timing.per_account),
         ]  # fmt: skip
+        if self.warmup_selection:
+            reading = ",".join(f"{k}={v}" for k, v in self.warmup_selection.items())
+            command += ["--warmup-selection", reading]
         paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
         self._proc = subprocess.Popen(
@@ -235,10 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--queue-delay", type=float, required=True)
     p.add_argument("--per-account", type=float, required=True)
+    p.add_argument("--warmup-selection", default="", metavar="FIELD=READING,...")
     args = p.parse_args(argv)
+    reading = dict(part.split("=", 1) for part in args.warmup_selection.split(",") if part)
     emulator = Emulator(
         args.accounts, args.seed, api_key=API_KEY,
-        timing=JobTiming(args.queue_delay, args.per_account),
+        timing=JobTiming(args.queue_delay, args.per_account), warmup_selection=reading or None,
     )  # fmt: skip
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP. Without
     # it, a response's body waits for the ACK of its headers, which the client delays ~40 ms.

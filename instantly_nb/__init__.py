@@ -5,6 +5,10 @@
     plan = instantly_nb.plan_disable(client, accounts)
     results = plan.execute()
 
+Many workspaces (an agency's clients) are one target for the same verbs:
+``fleet = instantly_nb.Workspaces.from_admin_key(key)`` (or ``Workspaces({name: client})``),
+then ``read_accounts(fleet)``, ``plan_disable(fleet, ...)``: frames gain a ``workspace`` column.
+
 More lives in submodules, each imported on request: ``instantly_nb.widgets`` (the panel and
 progress bars), ``instantly_nb.aio`` (the same verbs for async code), ``instantly_nb.errors``
 (every exception), ``instantly_nb.models`` (Instantly's codes and ``Job``),
@@ -18,12 +22,14 @@ from .client import AsyncInstantly
 from .errors import ConfirmationRequired, InstantlyError, PlanStaleError, RequestValidationError
 from .events import RunEvent
 from .frames import read_accounts, read_jobs, read_tags
+from .health import read_warmup_health
 from .journal import Journal
 from .plan import Plan
 from .planner import plan_disable, plan_enable
 from .sync_client import Instantly
 from .targets import Selection, read_emails
 from .undo import resume, undo
+from .workspaces import Workspaces
 
 __all__ = [
     "AsyncInstantly",
@@ -38,6 +44,7 @@ __all__ = [
     "RequestValidationError",
     "RunEvent",
     "Selection",
+    "Workspaces",
     "__version__",
     "demo",
     "plan_disable",
@@ -46,6 +53,7 @@ __all__ = [
     "read_emails",
     "read_jobs",
     "read_tags",
+    "read_warmup_health",
     "resume",
     "undo",
 ]

@@ -8,6 +8,9 @@ USER_AGENT = f"instantly-nb/{VERSION} (+https://pypi.org/project/instantly-nb/)"
 DEFAULT_BASE_URL = "https://api.instantly.ai"
 API_PREFIX = "/api/v2"
 API_KEY_ENV = "INSTANTLY_API_KEY"
+# §12: an admin workspace's key acts on a sub-workspace with this header (not in the OpenAPI
+# document; Instantly's starter kit sends it).
+AS_WORKSPACE_HEADER = "x-as-workspace"
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RETRIES = 6
@@ -48,6 +51,9 @@ DEFAULT_JOB_TIMEOUT = 30 * 60.0
 JOB_APPEAR_GRACE = 10.0
 # §5.5: a 409 warmup lock was seen to last 25+ minutes; back off up to this between tries.
 CONFLICT_BACKOFF_CAP = 15.0
+# Many workspaces (§12): how many run a plan at once, each still one job at a time. Their requests
+# share the admin key's budget by default, so more at once mostly waits on that budget.
+FLEET_CONCURRENCY = 10
 # Individual GETs beat listing the workspace for a handful of emails (planning and verifying).
 SMALL_TARGET = 20
 # A warmup POST whose answer was lost may still arrive late: its job is looked for this long

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from . import _constants as C
+from ._analytics import analytics_problem
 from .errors import (
     APIStatusError,
     AuthenticationError,
@@ -43,6 +44,7 @@ __all__ = [
     "backoff_delay",
     "build_headers",
     "check_base_url",
+    "check_workspace_id",
     "classify_exception",
     "error_from_response",
     "is_loopback",
@@ -105,13 +107,35 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def build_headers(api_key: str) -> dict[str, str]:
-    """Bearer auth (§2.1) and an explicit User-Agent: Cloudflare blocks some default ones."""
-    return {
+def build_headers(api_key: str, as_workspace: str | None = None) -> dict[str, str]:
+    """Bearer auth (§2.1) and an explicit User-Agent: Cloudflare blocks some default ones.
+
+    ``as_workspace``: an admin workspace's key acting on one of its sub-workspaces (§12).
+    """
+    headers = {
         "Authorization": f"Bearer {api_key}",
         "User-Agent": C.USER_AGENT,
         "Accept": "application/json",
     }
+    if as_workspace is not None:
+        headers[C.AS_WORKSPACE_HEADER] = as_workspace
+    return headers
+
+
+def check_workspace_id(value: object) -> str:
+    """A sub-workspace id for the ``x-as-workspace`` header: one printable token (§12).
+
+    It travels as a header, so whitespace or control characters could split or forge one.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"as_workspace must be a workspace id, got {value!r}")
+    text = value.strip()
+    if len(text) > 200 or any(ch.isspace() for ch in text) or not text.isprintable():
+        raise ConfigurationError(
+            "as_workspace must be a workspace id: no spaces or control characters, at most "
+            "200 characters"
+        )
+    return text
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -187,7 +211,7 @@ def _default_message(status_code: int) -> str:
 
 # --- successful answers --------------------------------------------------------------------
 
-Shape = Literal["any", "object", "page", "job"]
+Shape = Literal["any", "object", "page", "job", "analytics"]
 
 
 def read_answer(content: bytes, shape: Shape = "any") -> tuple[Any, str | None]:
@@ -197,8 +221,9 @@ def read_answer(content: bytes, shape: Shape = "any") -> tuple[Any, str | None]:
     quoting it. A 2xx is always a success in the API used here (§2.2), so a body that is not
     JSON was cut short or came from something in between (a proxy's HTML page): a transient
     fault, like a 5xx. Shapes: ``"object"`` a JSON object, ``"page"`` an object whose ``items``
-    is a list (§2.3), ``"job"`` an object with a string ``id`` (§4.2); ``"any"`` takes any JSON,
-    and an empty body as None.
+    is a list (§2.3), ``"job"`` an object with a string ``id`` (§4.2), ``"analytics"`` warmup
+    analytics (§7, ``_analytics.analytics_problem``); ``"any"`` takes any JSON, and an empty body
+    as None.
     """
     body: Any = None
     if content.strip():
@@ -221,6 +246,8 @@ def _shape_problem(body: Any, shape: Shape) -> str | None:
         return f"expected a page, got an object whose items is {_json_kind(body.get('items'))}"
     if shape == "job" and not (isinstance(body.get("id"), str) and body["id"]):
         return "expected a job, got an object without an id"
+    if shape == "analytics":
+        return analytics_problem(body)
     return None
 
 

@@ -19,13 +19,33 @@ the server before it is relied on.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import _constants as C
 from .models import AccountFilter
 
-__all__ = ["Candidate", "Cover", "SelectionSpec", "choose_cover", "chunk_count"]
+__all__ = ["Candidate", "Cover", "SelectionSpec", "choose_cover", "chunk_count", "selection_words"]
+
+EVERY_ACCOUNT = "every account of the workspace"
+
+
+def selection_words(
+    tag_label: str | None, account_filter: AccountFilter | None, search: str | None
+) -> str:
+    """A server-side selection in words, named as the panel names its controls.
+
+    ``tag 'Client A', filter 'Warmup active', search 'acme.com'``: the tag by its label (never
+    its id), the filter by its label; no criterion at all is every account.
+    """
+    parts = []
+    if tag_label is not None:
+        parts.append(f"tag {tag_label!r}")
+    if account_filter is not None:
+        parts.append(f"filter {account_filter.label!r}")
+    if search is not None:
+        parts.append(f"search {search!r}")
+    return ", ".join(parts) or EVERY_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,11 @@ class SelectionSpec:
     @property
     def everything(self) -> bool:
         return self.tag_id is None and self.filter is None and self.search is None
+
+    def describe(self, tag_labels: Mapping[str, str]) -> str:
+        """``selection_words`` with the tag's label from ``tag_labels`` (its id if unknown)."""
+        label = None if self.tag_id is None else tag_labels.get(self.tag_id, self.tag_id)
+        return selection_words(label, self.filter, self.search)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from .client import AsyncInstantly
 from .frames import aread_accounts as read_accounts
 from .frames import aread_jobs as read_jobs
 from .frames import aread_tags as read_tags
+from .health import aread_warmup_health as read_warmup_health
 from .planner import aplan as plan
 from .planner import aplan_disable as plan_disable
 from .planner import aplan_enable as plan_enable
@@ -22,6 +23,7 @@ __all__ = [
     "read_accounts",
     "read_jobs",
     "read_tags",
+    "read_warmup_health",
     "resume",
     "undo",
 ]

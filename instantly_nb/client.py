@@ -10,13 +10,14 @@ import inspect
 import logging
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from . import _constants as C
+from ._analytics import analytics_emails
 from ._budget import RateBudget, RateLimit
 from ._clock import Clock, SystemClock
 from ._core import (
@@ -27,6 +28,7 @@ from ._core import (
     backoff_delay,
     build_headers,
     check_base_url,
+    check_workspace_id,
     classify_exception,
     error_from_response,
     next_cursor,
@@ -107,6 +109,7 @@ class _Settings:
     clock: Clock
     budget: RateBudget
     name: str
+    as_workspace: str | None = None
 
 
 def _submitting(
@@ -150,6 +153,10 @@ class ClientBase:
         Time source for backoff, budget and polling (a ``VirtualClock`` in tests).
     name : str, optional
         What to call the workspace in notebooks and panels; the API host by default.
+    as_workspace : str, optional
+        With an admin workspace's key: the id of one of its sub-workspaces to act on, sent as
+        the ``x-as-workspace`` header (docs/instantly-api.md §12). ``Workspaces.from_admin_key``
+        finds them for you.
     """
 
     _settings: _Settings
@@ -165,6 +172,7 @@ class ClientBase:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
         name: str | None = None,
+        as_workspace: str | None = None,
     ) -> None:
         url = check_base_url(base_url)
         if timeout <= 0:
@@ -181,11 +189,36 @@ class ClientBase:
                 clock=clock or SystemClock(),
                 budget=RateBudget(rate, margin=C.BUDGET_MARGIN),
                 name=name or (urlsplit(url).hostname or url),
+                as_workspace=None if as_workspace is None else check_workspace_id(as_workspace),
             )
         )
 
+    @classmethod
+    def _from_settings(cls, settings: _Settings) -> Self:
+        self = cls.__new__(cls)
+        self._init(settings)
+        return self
+
     def _init(self, settings: _Settings) -> None:
         raise NotImplementedError
+
+    def acting_as(
+        self, workspace_id: str, *, name: str | None = None, shared_budget: bool = True
+    ) -> Self:
+        """A client of the same key acting on the sub-workspace ``workspace_id``.
+
+        For an admin workspace's key (docs/instantly-api.md §12): every request carries
+        ``x-as-workspace: <workspace_id>``. Whether Instantly counts such requests against the
+        admin's rate limit or the sub-workspace's is not documented, so by default they draw on
+        this client's budget (``shared_budget=True``); ``False`` gives the new client a budget of
+        its own, of the same ``rate``.
+        """
+        s = self._settings
+        budget = s.budget if shared_budget else RateBudget(s.budget.limit, margin=C.BUDGET_MARGIN)
+        chosen = check_workspace_id(workspace_id)
+        return self._from_settings(
+            replace(s, as_workspace=chosen, budget=budget, name=name or f"{s.name} as {chosen}")
+        )
 
     @property
     def base_url(self) -> str:
@@ -203,8 +236,14 @@ class ClientBase:
     def rate(self) -> RateLimit:
         return self._settings.budget.limit
 
+    @property
+    def as_workspace(self) -> str | None:
+        """The sub-workspace id sent as ``x-as-workspace``, or None (the key's own workspace)."""
+        return self._settings.as_workspace
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r})"
+        acting = f", as_workspace={self.as_workspace!r}" if self.as_workspace else ""
+        return f"{type(self).__name__}(base_url={self.base_url!r}, name={self.name!r}{acting})"
 
 
 class AsyncInstantly(ClientBase):
@@ -213,12 +252,6 @@ class AsyncInstantly(ClientBase):
     Parameters are those of ``ClientBase``: ``api_key`` (``INSTANTLY_API_KEY`` by default),
     ``base_url``, ``timeout``, ``max_retries``, ``rate``, ``transport``, ``clock``, ``name``.
     """
-
-    @classmethod
-    def _from_settings(cls, settings: _Settings) -> AsyncInstantly:
-        self = cls.__new__(cls)
-        self._init(settings)
-        return self
 
     def _init(self, settings: _Settings) -> None:
         self._settings = settings
@@ -231,7 +264,7 @@ class AsyncInstantly(ClientBase):
             s = self._settings
             self._http = httpx.AsyncClient(
                 base_url=s.base_url,
-                headers=build_headers(s.api_key),
+                headers=build_headers(s.api_key, s.as_workspace),
                 timeout=httpx.Timeout(s.timeout),
                 transport=s.transport,
                 follow_redirects=False,
@@ -393,6 +426,33 @@ class AsyncInstantly(ClientBase):
         path = f"{C.API_PREFIX}/workspaces/current"
         body: dict[str, Any] = await self._send(_Call("GET", path, shape="object"))
         return body
+
+    def list_workspace_group_members(self) -> AsyncGenerator[dict[str, Any], None]:
+        """The sub-workspaces of the key's (admin) workspace, page after page
+        (``GET /api/v2/workspace-group-members``): ``sub_workspace_id``, ``sub_workspace_name``,
+        ``status`` (``pending``, ``accepted``, ``rejected``)."""
+        return self._paginate(f"{C.API_PREFIX}/workspace-group-members", {})
+
+    # --- warmup analytics -----------------------------------------------------------------
+
+    async def warmup_analytics(self, emails: Iterable[str]) -> dict[str, Any]:
+        """Warmup inbox and spam counts of 1 to 100 accounts, in one request.
+
+        ``POST /api/v2/accounts/warmup-analytics``, checked before it is sent: 1 to 100
+        well-formed emails, no duplicates. The answer as Instantly gives it (docs/instantly-api.md
+        §7): ``aggregate_data`` maps each known email to ``sent, received, landed_inbox,
+        landed_spam, health_score, health_score_label``, and ``email_date_data`` (``{}`` when
+        absent) maps it to its days. An email the workspace does not know is in neither map. It
+        is a read, so it is retried like a GET. For any number of accounts, as a DataFrame, use
+        ``read_warmup_health(client, target)``.
+        """
+        body = {"emails": list(analytics_emails(emails))}
+        path = f"{C.API_PREFIX}/accounts/warmup-analytics"
+        answer: dict[str, Any] = await self._send(
+            _Call("POST", path, json=body, idempotent=True, shape="analytics")
+        )
+        answer.setdefault("email_date_data", {})
+        return answer
 
     # --- warmup jobs ----------------------------------------------------------------------
 

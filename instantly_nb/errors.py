@@ -101,7 +101,8 @@ class PlanStaleError(InstantlyError):
     """The accounts a server-side selection covers are no longer the ones previewed.
 
     ``results`` is the run's results frame up to there: the jobs that ran, verified, and the
-    requests not sent as ``skipped``, so what already changed is not lost.
+    accounts whose request was not sent as ``not_submitted``, so what already changed is not
+    lost. Make a new plan for the rest.
     """
 
     results: Any = None

@@ -8,7 +8,10 @@ from typing import Literal, Protocol
 
 from .models import Job
 
-__all__ = ["EVENT_KINDS", "EventKind", "Listener", "RunEvent", "StopSignal"]
+__all__ = [
+    "EVENT_KINDS", "RUN_ENDS", "EventKind", "FleetListener", "Listener", "RunEnd", "RunEvent",
+    "StopSignal",
+]  # fmt: skip
 
 EventKind = Literal[
     "started",  # the run begins; message: how many jobs
@@ -23,6 +26,17 @@ EventKind = Literal[
     "stale",  # a selection changed since the preview: nothing further is sent
 ]
 EVENT_KINDS: tuple[EventKind, ...] = EventKind.__args__  # type: ignore[attr-defined]
+
+# How a run ended: the ``finished`` event's ``end`` and the results frame's
+# ``attrs["instantly_nb"]["end"]`` say the same.
+RunEnd = Literal[
+    "finished",  # every request was sent, its job ended and its accounts were re-read
+    "stopped",  # a stop left requests not submitted; resume(client, journal) sends them
+    "ended_early",  # something else ended it (an error, a lost answer, an unplanned change,
+    # a job past its deadline, an incomplete verification); resume finishes what is left
+    "stale",  # a selection changed since the preview; nothing further is sent: plan again
+]
+RUN_ENDS: tuple[RunEnd, ...] = RunEnd.__args__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,9 @@ class RunEvent:
     done : int
         Jobs ended so far.
     message : str
+    end : RunEnd, optional
+        On ``finished``: how the run ended. A run stopped after its last job was submitted
+        sent everything: it ends ``finished``.
     """
 
     kind: EventKind
@@ -49,9 +66,12 @@ class RunEvent:
     job: Job | None = None
     done: int = 0
     message: str = ""
+    end: RunEnd | None = None
 
 
 Listener = Callable[[RunEvent], object]
+# A run over several workspaces tells its listener which workspace each event comes from.
+FleetListener = Callable[[str, RunEvent], object]
 
 
 class StopSignal(Protocol):

@@ -20,6 +20,7 @@ from .models import AccountStatus, Job, Provider, WarmupStatus
 from .progress_text import ReadListener, read_listener
 from .sync_client import Client, async_client, blocking
 from .targets import filter_from
+from .workspaces import Workspaces
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -122,7 +123,7 @@ def smtp_error_text(message: object) -> str | None:
 
 
 async def aread_accounts(
-    client: Client,
+    client: Client | Workspaces,
     *,
     search: str | None = None,
     status: int | str | None = None,
@@ -136,7 +137,9 @@ async def aread_accounts(
 
     Parameters
     ----------
-    client : Instantly
+    client : Instantly, or Workspaces
+        With ``Workspaces``, every workspace is read at once into one frame whose first column,
+        ``workspace``, names each row's workspace.
     search : str, optional
         Instantly's account search (e.g. a domain).
     status, provider : int or str, optional
@@ -156,6 +159,11 @@ async def aread_accounts(
     DataFrame
         Columns and dtypes of ``ACCOUNT_COLUMNS``, the same when nothing matches.
     """
+    if isinstance(client, Workspaces):
+        return await client.read_each(
+            aread_accounts, search=search, status=status, provider=provider, filter=filter,
+            tag=tag, tags_all=tags_all, progress=progress, title="reading accounts",
+        )  # fmt: skip
     aclient = async_client(client)
     params: dict[str, Any] = {"include_tags": True, "search": search}
     if status is not None:
@@ -197,8 +205,12 @@ read_accounts = blocking(aread_accounts)
 # --- tags ------------------------------------------------------------------------------------
 
 
-async def aread_tags(client: Client) -> pd.DataFrame:
-    """The workspace's custom tags: ``id, label, description, created, updated``."""
+async def aread_tags(client: Client | Workspaces) -> pd.DataFrame:
+    """The workspace's custom tags: ``id, label, description, created, updated``.
+
+    With ``Workspaces``: every workspace's, a ``workspace`` column first."""
+    if isinstance(client, Workspaces):
+        return await client.read_each(aread_tags)
     tags = [t async for t in async_client(client).list_tags()]
     columns = {
         "id": [t.get("id") for t in tags],
@@ -237,7 +249,7 @@ def jobs_frame(jobs: Sequence[Job]) -> pd.DataFrame:
 
 
 async def aread_jobs(
-    client: Client,
+    client: Client | Workspaces,
     *,
     ids: Iterable[str] | None = None,
     type: str | None = "update-warmup-accounts",
@@ -247,8 +259,16 @@ async def aread_jobs(
     """Background jobs, newest first: warmup jobs by default, at most ``limit`` rows.
 
     ``ids`` reads exactly those jobs; ``type=None`` lists every type; ``status`` narrows to
-    one or several statuses (``["pending", "in-progress"]``).
+    one or several statuses (``["pending", "in-progress"]``). With ``Workspaces``: up to
+    ``limit`` of each workspace, in one frame whose first column is ``workspace`` (``ids`` belong
+    to one workspace: pass them with its client, ``fleet[name]``).
     """
+    if isinstance(client, Workspaces):
+        if ids is not None:
+            raise RequestValidationError(
+                "job ids belong to one workspace: read_jobs(fleet[name], ids=...)"
+            )
+        return await client.read_each(aread_jobs, type=type, status=status, limit=limit)
     aclient = async_client(client)
     jobs: list[Job] = []
     if ids is not None:

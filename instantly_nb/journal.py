@@ -10,9 +10,15 @@ warmup job before the first submit, once per plan), then per request ``sending``
 ``submitted`` (or ``refused`` on a 409, ``uncertain`` -> ``reconciled``) -> ``job`` (or
 ``timeout``); then ``results`` and ``done``. ``workspace`` follows ``plan`` and names the
 workspace the run acts on; ``snapshot`` (every account's warmup state) comes before each
-server-side request. ``stopped``, ``stale`` and ``error`` end a run early.
+server-side request, and ``others`` (what other warmup jobs of the workspace left, if any ran
+between that snapshot and the job) after it ends. ``stopped``, ``stale`` and ``error`` end a
+run early.
 Each kind is written by the method named after it and read back by ``replay`` (``Replay.take``)
 and ``export_csv``: the format lives in this module only.
+
+A run over several workspaces keeps one journal too: a ``fleet`` record first (every
+workspace's plan), then each workspace's records as above, each carrying ``member`` (the
+workspace's name) and read back through ``Journal.member(name)``, then a ``done`` of its own.
 """
 
 from __future__ import annotations
@@ -33,8 +39,9 @@ from .records import PlanRecord
 __all__ = ["DEFAULT_DIRECTORY", "Journal", "RecordKind", "Replay"]
 
 RecordKind = Literal[
-    "plan", "workspace", "fence", "snapshot", "sending", "refused", "uncertain", "reconciled",
-    "submitted", "job", "timeout", "stale", "stopped", "error", "results", "done",
+    "fleet", "plan", "workspace", "fence", "snapshot", "sending", "refused", "uncertain",
+    "reconciled", "submitted", "job", "others", "timeout", "stale", "stopped", "error",
+    "results", "done",
 ]  # fmt: skip
 
 DEFAULT_DIRECTORY = "instantly_nb_runs"
@@ -81,6 +88,28 @@ class Journal:
 
     # --- one writer per record kind: their fields are named here and read back in Replay ------
 
+    def member(self, name: str) -> Journal:
+        """The records of workspace ``name`` in a run over several workspaces (``fleet``).
+
+        The view writes each record with ``member: name`` into this same file and reads back
+        only those: each workspace's run replays its own steps, and the file stays one journal.
+        """
+        return _MemberJournal(self.path, name)
+
+    def fleet(self, record: Mapping[str, Any]) -> None:
+        """The first record of a run over several workspaces: its plan, every workspace's."""
+        self.append("fleet", **record)
+
+    def fleet_record(self) -> dict[str, Any]:
+        """The ``fleet`` record this journal starts with (for ``resume``)."""
+        records = self.records()
+        if not records or records[0].get("kind") != "fleet":
+            raise RequestValidationError(
+                f"{self.path} records a run in one workspace: resume(client, journal) with that "
+                "workspace's client"
+            )
+        return records[0]
+
     def workspace(self, identity: dict[str, Any]) -> None:
         """Which workspace the run acts on (id, name, base URL): a resume must act on it too."""
         self.append("workspace", **identity)
@@ -116,14 +145,20 @@ class Journal:
             created_at=job.created_at, updated_at=job.updated_at,
         )  # fmt: skip
 
+    def others(self, request: int, left: Mapping[str, tuple[int | None, str]]) -> None:
+        """What other jobs left accounts in before request ``request``'s job ran (lower email ->
+        warmup status and the id of the job that set it; audit.left_by)."""
+        self.append("others", request=request, left={e: list(v) for e, v in left.items()})
+
     def timeout(self, request: int, job: Job) -> None:
         self.append("timeout", request=request, job_id=job.id, status=job.status.value)
 
     def stale(self, request: int, message: str) -> None:
         self.append("stale", request=request, message=message)
 
-    def stopped(self, request: int) -> None:
-        self.append("stopped", request=request)
+    def stopped(self, request: int, message: str) -> None:
+        """A stop left request ``request`` and the later ones unsent (``message`` says so)."""
+        self.append("stopped", request=request, message=message)
 
     def error(self, message: str) -> None:
         self.append("error", message=message)
@@ -152,13 +187,18 @@ class Journal:
     def plan_record(self) -> PlanRecord:
         """The plan this journal runs (for ``resume``)."""
         records = self.records()
+        if records and records[0].get("kind") == "fleet":
+            raise RequestValidationError(
+                f"{self.path} records a run over several workspaces: resume(workspaces, journal)"
+            )
         if not records or records[0].get("kind") != "plan":
             raise RequestValidationError(f"{self.path} holds no plan to resume")
         return PlanRecord.from_json(records[0])
 
     @property
     def finished(self) -> bool:
-        return any(r["kind"] == "done" for r in self.records())
+        # In a run over several workspaces, each one's "done" is not the run's.
+        return any(r["kind"] == "done" and "member" not in r for r in self.records())
 
     def export_csv(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Flatten the journal to CSV for audit: one row per event and per processed email."""
@@ -173,6 +213,7 @@ class Journal:
             "outcome",
             "error",
             "detail",
+            "workspace",
         ]
         with target.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
@@ -186,7 +227,7 @@ class Journal:
             when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record["at"]))
             base = {"at": when, "kind": record["kind"], "request": record.get("request"),
                     "job_id": record.get("job_id"), "status": record.get("status"),
-                    "detail": record.get("message")}  # fmt: skip
+                    "detail": record.get("message"), "workspace": record.get("member")}  # fmt: skip
             if record["kind"] == "job":
                 yield base
                 for entry in record.get("processed") or []:
@@ -215,6 +256,27 @@ class Journal:
         return f"Journal({str(self.path)!r})"
 
 
+class _MemberJournal(Journal):
+    """One workspace's records in the journal of a run over several workspaces."""
+
+    def __init__(self, path: str | os.PathLike[str], name: str) -> None:
+        super().__init__(path)
+        self.name = name
+
+    def append(self, kind: RecordKind, **fields: Any) -> dict[str, Any]:
+        return super().append(kind, member=self.name, **fields)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [r for r in super().records() if r.get("member") == self.name]
+
+    @property
+    def finished(self) -> bool:
+        return any(r["kind"] == "done" for r in self.records())
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r}).member({self.name!r})"
+
+
 @dataclass
 class Replay:
     """What a journal says already happened to a plan, request by request."""
@@ -228,6 +290,7 @@ class Replay:
     fenced: bool = False
     workspace: dict[str, Any] | None = None
     snapshots: list[dict[str, int | None]] = field(default_factory=list)
+    others: dict[int, dict[str, tuple[int | None, str]]] = field(default_factory=dict)
 
     def take(self, r: Mapping[str, Any]) -> None:
         kind, i = r["kind"], int(r.get("request", -1))
@@ -237,14 +300,17 @@ class Replay:
             self.sending.pop(i, None)
         elif kind in ("submitted", "reconciled") and r.get("job_id"):
             self.submitted[i] = r["job_id"]
-        elif kind == "reconciled":
-            self.sending.pop(i, None)
+        # A "reconciled" without a job leaves the request sending: its POST may still arrive,
+        # so a resume looks for its job again (until the grace has passed) before resending.
         elif kind == "job":
             self.finished[i] = _job_from_record(r)
         elif kind == "results" and r.get("complete"):
             self.results = r["rows"]
         elif kind == "done":
             self.done = True
+        elif kind == "others":
+            left = r.get("left") or {}
+            self.others[i] = {e: (v[0], str(v[1])) for e, v in left.items()}
         elif kind == "snapshot":
             self.snapshots.append(dict(r.get("states") or {}))
         elif kind == "workspace" and self.workspace is None:

@@ -66,7 +66,9 @@ class Plan(PlanRecord):
             as one live line (``progress=False``: quiet).
         stop : object with ``is_set()``, optional
             When set, no further job is submitted (the running one finishes; Instantly
-            cannot cancel it).
+            cannot cancel it). The accounts of the jobs not submitted come back as
+            ``not_submitted``, and ``instantly_nb.resume(client, journal)`` sends them later.
+            A stop after the last job was submitted holds nothing back: the run is finished.
         job_timeout : float
             Seconds to wait for one job before giving up on watching it.
         """

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, overload
 
 import pandas as pd
 
@@ -21,7 +21,8 @@ from ._confirm import CONFIRM_ABOVE, needs_confirmation
 from ._cover import Candidate, Cover, SelectionSpec, choose_cover, chunk_count
 from ._warmup import Action, WarmupRequest, bind_action, goal_of
 from .client import AsyncInstantly
-from .errors import RequestValidationError
+from .errors import NotFoundError, PermissionDeniedError, RequestValidationError
+from .fleet_plan import FleetPlan, aplan_fleet
 from .lookup import find_account, resolve_tag
 from .models import AccountStatus, WarmupStatus, warmup_word
 from .plan import Plan
@@ -29,6 +30,7 @@ from .progress_text import ReadListener, read_listener
 from .records import PLAN_COLUMNS, PlannedRequest, PlanSummary
 from .sync_client import Client, async_client, blocking
 from .targets import Selection, Target, read_emails, read_exclusions
+from .workspaces import Workspaces
 
 __all__ = ["aplan", "aplan_disable", "aplan_enable", "plan_disable", "plan_enable"]
 
@@ -40,8 +42,36 @@ ESTIMATE_ACCOUNT_SECONDS = 0.02
 Exclude = Iterable[str] | pd.Series | pd.DataFrame | None
 
 
+@overload
 async def aplan(
     client: Client,
+    action: Action,
+    target: Target,
+    *,
+    exclude: Exclude = ...,
+    confirm_above: int = ...,
+    server_side: bool = ...,
+    progress: bool | ReadListener = ...,
+    workspaces: str | Iterable[str] | None = ...,
+) -> Plan: ...
+
+
+@overload
+async def aplan(
+    client: Workspaces,
+    action: Action,
+    target: Target,
+    *,
+    exclude: Exclude = ...,
+    confirm_above: int = ...,
+    server_side: bool = ...,
+    progress: bool | ReadListener = ...,
+    workspaces: str | Iterable[str] | None = ...,
+) -> FleetPlan: ...
+
+
+async def aplan(
+    client: Client | Workspaces,
     action: Action,
     target: Target,
     *,
@@ -49,9 +79,21 @@ async def aplan(
     confirm_above: int = CONFIRM_ABOVE,
     server_side: bool = False,
     progress: bool | ReadListener = True,
-) -> Plan:
+    workspaces: str | Iterable[str] | None = None,
+) -> Plan | FleetPlan:
     if action not in ("disable", "enable"):
         raise RequestValidationError(f"action must be 'disable' or 'enable', not {action!r}")
+    if isinstance(confirm_above, bool) or not isinstance(confirm_above, int) or confirm_above < 0:
+        raise RequestValidationError(
+            f"confirm_above must be a number of accounts, 0 or more, not {confirm_above!r}"
+        )
+    if isinstance(client, Workspaces):
+        return await aplan_fleet(
+            client, action, target, plan_one=aplan, workspaces=workspaces, progress=progress,
+            exclude=exclude, confirm_above=confirm_above, server_side=server_side,
+        )  # fmt: skip
+    if workspaces is not None:
+        raise RequestValidationError("workspaces= chooses among Workspaces, not one client")
     excluded = read_exclusions(exclude) if exclude is not None else set()
     ctx = _Planning(
         client, async_client(client), action, goal_of(action), excluded, confirm_above,
@@ -62,8 +104,19 @@ async def aplan(
     else:
         emails = read_emails(target)
         plan = await _plan_emails(ctx, emails, await _read_state(ctx, emails), server_side)
+    plan.workspace_name = await _workspace_name(ctx.aclient)
     ctx.done()
     return plan
+
+
+async def _workspace_name(client: AsyncInstantly) -> str:
+    """The name of the key's workspace, for every view of the plan; empty if it is not ours
+    to read (a key without that scope can still change warmup)."""
+    try:
+        workspace = await client.get_workspace()
+    except (PermissionDeniedError, NotFoundError):
+        return ""
+    return str(workspace.get("name") or "")
 
 
 @dataclass
@@ -79,6 +132,7 @@ class _Planning:
     report: ReadListener | None
     pages: int = 0
     accounts: int = 0
+    tag_labels: dict[str, str] = field(default_factory=dict)  # id -> label of the plan's tags
 
     async def listing(self, **filters: Any) -> list[dict[str, Any]]:
         """Every account ``filters`` select, each page counted in the planning's progress."""
@@ -130,13 +184,19 @@ async def _plan_emails(
     worth_it = server_side and state.complete and chunk_count(len(change)) > 1
     pool = candidates(state.accounts) if worth_it else []
     cover = await _verified_cover(ctx, change, pool, state)
-    planned = _requests(ctx.action, cover, state.accounts)
-    touches_all = state.complete and len(change) == len(state.accounts) > 0
+    planned = await _requests(ctx, cover, state.accounts)
+    # A list naming every account is a whole-workspace plan, like Selection.all_accounts(),
+    # even when some of them are already in the goal state.
+    named = {r["key"] for r in rows if r["action"] != "not_found"}
+    touches_all = state.complete and len(change) > 0 and len(named) == len(state.accounts)
     return _finish(ctx, rows, planned, touches_all, "emails")
 
 
 async def _plan_selection(ctx: _Planning, selection: Selection) -> Plan:
-    tag_id = (await resolve_tag(ctx.aclient, selection.tag))[0] if selection.tag else None
+    tag_id = label = None
+    if selection.tag:
+        tag_id, label = await resolve_tag(ctx.aclient, selection.tag)
+        ctx.tag_labels[tag_id] = label
     spec = SelectionSpec(tag_id=tag_id, filter=selection.account_filter, search=selection.search)
     members = await ctx.listing(include_tags=True, **spec.list_params())
     found = {str(a["email"]).lower(): a for a in members}
@@ -154,9 +214,9 @@ async def _plan_selection(ctx: _Planning, selection: Selection) -> Plan:
             state.accounts.update(found)
         cover = await _verified_cover(ctx, change, [own, *candidates(state.accounts)], state)
         found = state.accounts
-    planned = _requests(ctx.action, cover, found)
+    planned = await _requests(ctx, cover, found)
     touches_all = spec.everything and len(change) > 0
-    return _finish(ctx, rows, planned, touches_all, selection.describe())
+    return _finish(ctx, rows, planned, touches_all, selection.describe(label))
 
 
 async def _verified_cover(
@@ -213,9 +273,11 @@ def _finish(
         estimated_seconds=len(planned) * ESTIMATE_JOB_SECONDS + change * ESTIMATE_ACCOUNT_SECONDS,
         needs_confirmation=needs_confirmation(change, touches_all, ctx.confirm_above),
         touches_every_account=touches_all,
+        cannot_undo=int(((frame["action"] == "change") & ~frame["before"].isin([0, 1])).sum()),
     )
     return Plan(action=action, frame=frame, planned=tuple(planned), summary=summary,
-                description=description, client=ctx.client)  # fmt: skip
+                description=description, tag_labels=dict(ctx.tag_labels),
+                client=ctx.client)  # fmt: skip
 
 
 def _row(
@@ -261,9 +323,11 @@ def _would_change(accounts: Mapping[str, Mapping[str, Any]], goal: int) -> Any:
     return would_change
 
 
-def _requests(
-    action: Action, cover: Cover, accounts: Mapping[str, Mapping[str, Any]]
+async def _requests(
+    ctx: _Planning, cover: Cover, accounts: Mapping[str, Mapping[str, Any]]
 ) -> list[PlannedRequest]:
+    action = ctx.action
+    await _learn_tag_labels(ctx, cover, accounts)
     planned = []
     for cand, excluded in cover.selections:
         spelled = {k: str(accounts[k]["email"]) for k in cand.members if k in accounts}
@@ -278,7 +342,7 @@ def _requests(
         processed = tuple(sorted(spelled[k] for k in cand.members - excluded if k in spelled))
         planned.append(
             PlannedRequest(
-                request, processed, cand.spec, cand.members, _describe(cand.spec, accounts)
+                request, processed, cand.spec, cand.members, cand.spec.describe(ctx.tag_labels)
             )
         )
     remaining = [str(accounts[k]["email"]) for k in cover.remaining]
@@ -288,23 +352,27 @@ def _requests(
     return planned
 
 
-def _describe(spec: SelectionSpec, accounts: Mapping[str, Mapping[str, Any]]) -> str:
-    """Words for a selection: tag labels from the listing instead of ids."""
-    if spec.everything:
-        return "every account"
-    parts = []
-    if spec.tag_id is not None:
-        labels = {
-            str(t.get("id")): str(t.get("label"))
-            for a in accounts.values()
-            for t in a.get("tags") or []
-        }
-        parts.append(f"tag {labels.get(spec.tag_id, spec.tag_id)!r}")
-    if spec.filter is not None:
-        parts.append(spec.filter.label.lower())
-    if spec.search is not None:
-        parts.append(f"search {spec.search!r}")
-    return ", ".join(parts)
+async def _learn_tag_labels(
+    ctx: _Planning, cover: Cover, accounts: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """The label of every tag the cover's selections name: from the listing's tags, else
+    from the workspace's tag list (one read), so no view of the plan shows a tag's id."""
+    wanted = {c.spec.tag_id for c, _ in cover.selections if c.spec.tag_id is not None}
+    wanted -= set(ctx.tag_labels)
+    if not wanted:
+        return
+    for account in accounts.values():
+        for tag in account.get("tags") or []:
+            if str(tag.get("id")) in wanted and tag.get("label") is not None:
+                ctx.tag_labels[str(tag["id"])] = str(tag["label"])
+    if wanted - set(ctx.tag_labels):
+        try:
+            async with aclosing(ctx.aclient.list_tags()) as tags:
+                async for tag in tags:
+                    if str(tag.get("id")) in wanted and tag.get("label") is not None:
+                        ctx.tag_labels[str(tag["id"])] = str(tag["label"])
+        except PermissionDeniedError:
+            pass  # a key that may not read tags: the words name the tag by its id
 
 
 def _typed_rows(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -329,7 +397,9 @@ _PARAMETERS = """
 
     Parameters
     ----------
-    client : Instantly
+    client : Instantly, or Workspaces
+        With ``Workspaces``, one ``FleetPlan`` previews the change in every workspace the target
+        concerns (one fingerprint, one confirmation for all of it); see ``workspaces``.
     target : DataFrame, Series, list of str, CSV path, or Selection
         A DataFrame needs an ``email`` column (any case) or an email index; a ``Selection``
         describes the accounts server-side (filter, tag, search).
@@ -347,6 +417,11 @@ _PARAMETERS = """
     progress : bool or callable
         Long reads of the workspace show a live line (pages, accounts, rate); False is quiet; a
         callable receives ``(pages, accounts, finished)`` after every page.
+    workspaces : str or list of str, optional
+        With ``Workspaces``: plan in these only (a ``Selection`` applies in each). Without it, a
+        ``Selection`` applies in every workspace, a frame with ``workspace`` and ``email``
+        columns goes where its rows say, and bare emails are looked up in every workspace (an
+        email found in two is an error asking for the ``workspace`` column).
     """
 aplan.__doc__ = (
     "Preview ``action`` (``'disable'`` or ``'enable'``) for ``target``; nothing is sent yet."

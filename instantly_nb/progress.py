@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._clock import epoch
-from .events import RunEvent
+from .events import RunEnd, RunEvent
 from .models import Job, JobStatus
 
 __all__ = ["JobState", "RunProgress", "Tone", "clock_text"]
@@ -105,7 +105,9 @@ class RunProgress:
         self.title = title
         self.requests = 0  # jobs the plan will submit (0 when watching)
         self.jobs: dict[str, JobState] = {}
-        self.phase = "idle"  # running, watching, verifying, finished, stopped, failed, stale
+        # idle, running, watching, verifying, then a final one: finished, stopped, ended_early
+        # (events.RunEnd), stale, or failed (the run raised)
+        self.phase = "idle"
         self.message = ""
         self.started: float | None = None
         self.ended: float | None = None
@@ -144,7 +146,7 @@ class RunProgress:
         elif kind == "stale":
             self.phase, self.message = "stale", event.message
         elif kind == "finished":
-            self.finish(event.message if event.message != "done" else "")
+            self.finish(event.message if event.message != "done" else "", end=event.end)
         else:
             self.message = f"{kind}: {event.message}" if event.message else kind
 
@@ -189,12 +191,20 @@ class RunProgress:
         self.phase, self.message = "failed", message
         self.ended = self.now()
 
-    def finish(self, message: str = "", *, stopped: bool = False) -> None:
+    def finish(
+        self, message: str = "", *, stopped: bool = False, end: RunEnd | None = None
+    ) -> None:
+        """The run (or the watch) is over; ``end`` is the runner's word for how it ended.
+
+        A stop asked for after the last job was submitted stopped nothing: with no job left
+        unsent, the run is ``finished``.
+        """
         self.version += 1
-        stopped = stopped or self.stop_requested or self.not_submitted > 0
         if self.phase not in ("failed", "stale"):
-            self.phase = "stopped" if stopped else "finished"
-            if self.not_submitted:
+            if end is None:
+                end = "stopped" if stopped or self.not_submitted > 0 else "finished"
+            self.phase = end
+            if end == "stopped" and self.not_submitted:
                 message = f"stopped: {self.not_submitted} job(s) not submitted"
             self.message = message
         self.ended = self.now()
@@ -210,7 +220,7 @@ class RunProgress:
 
     @property
     def final(self) -> bool:
-        return self.phase in ("finished", "stopped", "failed", "stale")
+        return self.phase in ("finished", "stopped", "ended_early", "failed", "stale")
 
     @property
     def percent(self) -> float:
@@ -229,7 +239,7 @@ class RunProgress:
             return "failed"
         if self.phase == "idle":
             return "idle"
-        if "partial" in tones or "attention" in tones or self.phase == "stopped":
+        if "partial" in tones or "attention" in tones or self.phase in ("stopped", "ended_early"):
             return "partial" if self.final else "attention"
         if self.phase == "finished":
             return "success"

@@ -7,6 +7,8 @@ answer is then looked for among the jobs listed newer than the fence, echoing th
 (§4.1). Only the server's order is trusted, never a clock: the client's clock may be minutes off
 the server's. A POST can also arrive late, so the search goes on for ``RECONCILE_GRACE``
 seconds; a job that has still not appeared is reported as uncertain, never resent on a guess.
+
+The same order tells which jobs of others ran between two of the plan's own (``others_before``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from . import _constants as C
 from ._warmup import WarmupRequest
 from .client import AsyncInstantly
 from .journal import Journal
+from .models import Job
 
 __all__ = ["Reconciler"]
 
@@ -68,3 +71,19 @@ class Reconciler:
             if found is not None or clock.now() >= deadline:
                 return found
             await clock.sleep(min(C.MAX_POLL, deadline - clock.now()))
+
+    async def others_before(self, job_id: str, ours: Collection[str]) -> list[Job]:
+        """The warmup jobs listed just before ``job_id``, newest first, back to the latest of
+        ``ours`` (this plan's earlier jobs) or the fence: jobs of others, made since this plan's
+        previous job (or its start), that may have run before ``job_id`` started."""
+        found: list[Job] = []
+        reached = False
+        async with aclosing(self.client.list_jobs(type="update-warmup-accounts")) as jobs:
+            async for job in jobs:
+                if job.id == job_id:
+                    reached = True
+                elif job.id in ours or (self.fenced and job.id == self.fence):
+                    break  # this plan's previous job or the fence: older ones ran before
+                elif reached:
+                    found.append(job)
+        return found

@@ -94,6 +94,9 @@ class PlanSummary:
     estimated_seconds: float
     needs_confirmation: bool
     touches_every_account: bool
+    # Changes no undo can reverse: the account's warmup is in an error state now, and no
+    # request puts an error state back (undo.py).
+    cannot_undo: int = 0
 
 
 @dataclass
@@ -107,7 +110,13 @@ class PlanRecord:
     planned : tuple of PlannedRequest
     summary : PlanSummary
     description : str
-        What was asked for, in words.
+        What was asked for, in words (tags by their label).
+    tag_labels : dict
+        Tag id -> label, for every tag the plan's requests name: words show the label, the
+        id goes only into the request body and the journal.
+    workspace_name : str
+        The workspace it was planned on (``GET /workspaces/current``); empty when the key may
+        not read it.
     """
 
     action: Action
@@ -115,6 +124,8 @@ class PlanRecord:
     planned: tuple[PlannedRequest, ...]
     summary: PlanSummary
     description: str = ""
+    tag_labels: dict[str, str] = field(default_factory=dict)
+    workspace_name: str = ""
     created_at: float = field(default_factory=time.time)
     # Two plans of the same requests made in the same second still get their own journals.
     nonce: str = field(default_factory=lambda: secrets.token_hex(3))
@@ -150,6 +161,8 @@ class PlanRecord:
             "fingerprint": self.fingerprint,
             "action": self.action,
             "description": self.description,
+            "tag_labels": self.tag_labels,
+            "workspace_name": self.workspace_name,
             "created_at": self.created_at,
             "nonce": self.nonce,
             "summary": vars(self.summary),
@@ -166,6 +179,8 @@ class PlanRecord:
             planned=tuple(PlannedRequest.from_json(action, r) for r in data["requests"]),
             summary=PlanSummary(**data["summary"]),
             description=data.get("description", ""),
+            tag_labels=dict(data.get("tag_labels") or {}),
+            workspace_name=data.get("workspace_name", ""),
             created_at=data["created_at"],
             nonce=data["nonce"],
         )

@@ -6,8 +6,9 @@ is not each account's (§5.2): the runner reads ``processed_emails`` and then re
 accounts (verify.py). It runs a ``PlanRecord`` and never imports the planner.
 Every step is journalled before it is taken, so a crash or kernel restart resumes without a
 duplicate job: a submit whose answer was lost is looked up among recent jobs (reconcile.py),
-and a server-side job is audited once it ends (audit.py). Whatever ends a run early (a stop, an
-odd answer, an uncertain submit, an unplanned change), it ends with a row for every email.
+and a server-side job is audited once it ends (audit.py), against what other jobs of the
+workspace did meanwhile. Whatever ends a run early (a stop, an odd answer, an uncertain submit,
+an unplanned change), it ends with a row for every email.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from ._clock import epoch
 from ._confirm import check_confirmation
 from ._core import backoff_delay
 from ._warmup import WarmupRequest
-from .audit import audit_job
+from .audit import audit_job, left_by
 from .client import AsyncInstantly
 from .errors import (
+    APIStatusError,
     AuthenticationError,
     ConflictError,
+    ConnectionFailed,
     InstantlyError,
     JobTimeoutError,
     NotFoundError,
@@ -34,9 +37,10 @@ from .errors import (
     PermissionDeniedError,
     PlanStaleError,
     RequestValidationError,
+    ServerError,
     UncertainSubmitError,
 )
-from .events import EventKind, Listener, RunEvent, StopSignal
+from .events import EventKind, Listener, RunEnd, RunEvent, StopSignal
 from .journal import Journal, Replay
 from .models import Job
 from .reconcile import Reconciler
@@ -114,16 +118,23 @@ class _Run:
         self.previewed = {str(e).lower() for e in plan.frame["email"]}
         self.made_job = False  # whether a job of this run exists yet
         self.latest: dict[str, int | None] = {}  # the newest snapshot (_snapshot)
+        # per server-side request: what other jobs left accounts in before its job ran
+        self.others: dict[int, dict[str, tuple[int | None, str]]] = {}
 
     @property
     def jobs(self) -> dict[int, Job]:
         return self.state.jobs
 
     def emit(
-        self, kind: EventKind, request: int | None = None, job: Job | None = None, message: str = ""
+        self,
+        kind: EventKind,
+        request: int | None = None,
+        job: Job | None = None,
+        message: str = "",
+        end: RunEnd | None = None,
     ) -> None:
         if self.on_update is not None:
-            self.on_update(RunEvent(kind, self.total, request, job, len(self.jobs), message))
+            self.on_update(RunEvent(kind, self.total, request, job, len(self.jobs), message, end))
 
     async def run(self) -> pd.DataFrame:
         replay = self.journal.replay(self.plan)
@@ -131,8 +142,9 @@ class _Run:
         if replay.results is not None:
             if not replay.done:  # a crash between "results" and "done": finish the journal
                 self.journal.done()
-            return results_frame(replay.results, self.plan)
+            return results_frame(replay.results, self.plan, journal=self._journal_name)
         self.reconciler.fence, self.reconciler.fenced = replay.fence, replay.fenced
+        self.others = dict(replay.others)
         for states in replay.snapshots:
             self._remember(states)
         self.emit("started", message=f"{self.total} job(s)")
@@ -149,7 +161,7 @@ class _Run:
                     raise  # the key or plan cannot do this, and no job exists: say so plainly
                 # An answer the run cannot go on from (a refusal, a long rate limit, an odd
                 # body): what was sent is verified, what was not is reported, nothing is lost.
-                self.state.ended = f"stopped by an error: {exc}"
+                self.state.ended = f"ended early by an error: {exc}"
                 self.journal.error(str(exc))
             return await self._finish()
         finally:
@@ -182,14 +194,16 @@ class _Run:
                 self._ended(i, planned, replay.finished[i])
                 continue
             if self.stop is not None and self.stop.is_set() and i not in replay.submitted:
-                self.journal.stopped(i)
+                why = f"stopped: {self.total - i} job(s) not submitted"
+                self.journal.stopped(i, why)
                 self.emit("stopped", i, message="stopped before this job")
-                raise _EndRun("not submitted: the run was stopped")
+                self.state.stopped = True
+                raise _EndRun(why)
             job_id = replay.submitted.get(i)
             if job_id is None and i in replay.sending:
                 sent = replay.sending[i]
                 waited = self.client.clock.now() - float(sent.get("sent_at") or sent["at"])
-                job_id = await self._reconcile(i, planned.request, waited)
+                job_id = await self._reconcile(i, planned.request, waited, resumed=True)
             if job_id is None:
                 if planned.spec is not None:
                     await self._still_fresh(i, planned)
@@ -203,7 +217,7 @@ class _Run:
             self.journal.done()
         else:
             log.warning("the run ended early: %s", self.state.ended)
-        self.emit("finished", message=self.state.ended or "done")
+        self.emit("finished", message=self.state.ended or "done", end=self.state.end)
         return frame
 
     async def _verify(self) -> pd.DataFrame:
@@ -219,7 +233,12 @@ class _Run:
             self.state.ended = self.state.ended or f"verification incomplete: {exc}"
         rows = results_rows(self.plan, self.state)
         self.journal.results(rows, complete=not self.state.ended)
-        return results_frame(rows, self.plan, self.state.ended)
+        return results_frame(rows, self.plan, self.state, self._journal_name)
+
+    @property
+    def _journal_name(self) -> str:
+        """Where the journal is, for ``resume``: absolute, since the working directory may move."""
+        return str(self.journal.path.resolve())
 
     async def _submit(self, i: int, request: WarmupRequest) -> str:
         await self.reconciler.take_fence()
@@ -240,9 +259,9 @@ class _Run:
             try:
                 job = await self.client.submit_warmup(request)
             except ConflictError as exc:
+                self.journal.refused(i, exc.message)
                 if not exc.is_warmup_lock or clock.now() >= deadline:
                     raise
-                self.journal.refused(i, exc.message)
                 delay = backoff_delay(attempt, base=1.0, cap=C.CONFLICT_BACKOFF_CAP)
                 self.emit("waiting_lock", i, message="another warmup job is running")
                 await clock.sleep(delay)
@@ -252,6 +271,12 @@ class _Run:
                 self.journal.uncertain(i, str(exc))
                 job_id = await self._reconcile(i, request, clock.now() - exc.sent_at)
                 assert job_id is not None  # else _reconcile ended the run
+            except (APIStatusError, ConnectionFailed) as exc:
+                # Any other answer refused the request, and a connection that never opened sent
+                # nothing (a 5xx is uncertain, above): no job exists, a resume sends it at once.
+                if not isinstance(exc, ServerError):
+                    self.journal.refused(i, str(exc))
+                raise
             else:
                 job_id = job.id
             self.journal.submitted(i, job_id)
@@ -280,16 +305,18 @@ class _Run:
         for key, status in states.items():
             self.state.before_jobs.setdefault(key, status)
 
-    async def _reconcile(self, i: int, request: WarmupRequest, waited: float) -> str | None:
+    async def _reconcile(
+        self, i: int, request: WarmupRequest, waited: float, resumed: bool = False
+    ) -> str | None:
         """The job behind request ``i``'s lost answer; the run ends if none appears in time.
 
-        A resumed run whose request has waited past the grace may send it again: by then a
-        late POST cannot arrive any more, and the user chose to resume.
+        A resumed run whose request has waited past the grace may send it again (None): by
+        then a late POST cannot arrive any more, and the user chose to resume.
         """
         taken = {job.id for job in self.jobs.values()}
         found = await self.reconciler.wait_for(request, taken, waited)
         self.journal.reconciled(i, found)
-        if found is None and waited < C.RECONCILE_GRACE:
+        if found is None and not (resumed and waited >= C.RECONCILE_GRACE):
             why = (
                 f"request #{i + 1} was sent but its answer was lost, and no job echoing it "
                 f"appeared within {C.RECONCILE_GRACE:.0f}s; it may still run. Check "
@@ -328,6 +355,7 @@ class _Run:
         message = "The workspace changed since the plan was made: " + "; ".join(problems)
         self.journal.stale(i, message)
         self.state.ended = "not submitted: the selection changed since the preview"
+        self.state.stale = True
         error = PlanStaleError(message + ". Make a new plan to see what would change now.")
         # What already ran is not lost: the error carries the verified results so far.
         error.results = await self._verify()
@@ -353,9 +381,23 @@ class _Run:
             self.journal.timeout(i, exc.job)
             self.jobs[i] = exc.job
             raise _EndRun(f"job {job_id} still {exc.job.status.value} at the deadline") from None
+        if planned.spec is not None:
+            await self._others_before(i, job)
         self.journal.job(i, job)
         self._ended(i, planned, job)
         self.emit("job_done", i, job)
+
+    async def _others_before(self, i: int, job: Job) -> None:
+        """Note what other warmup jobs, made since this plan's previous job, left accounts in.
+
+        The server resolves a selection when its job starts. Another notebook's job may end in
+        between (this request held in transit): the audit must compare with what it left.
+        """
+        ours = {j.id for j in self.jobs.values()}
+        left = left_by(await self.reconciler.others_before(job.id, ours))
+        if left:
+            self.journal.others(i, left)
+        self.others[i] = left
 
     def _ended(self, i: int, planned: PlannedRequest, job: Job) -> None:
         """A job ended (now, or before a resume): learn from it, verify it, audit it."""
@@ -365,12 +407,17 @@ class _Run:
         if planned.spec is None:
             return
         goal = planned.request.target_warmup_status
-        audit = audit_job(planned, job, self.previewed, self.latest, goal)
-        for email in audit.unplanned:
+        left = self.others.get(i, {})
+        meanwhile = {email: status for email, (status, _) in left.items()}
+        audit = audit_job(planned, job, self.previewed, self.latest, goal, meanwhile)
+        for email in (*audit.unplanned, *audit.reverted):
             self.state.unplanned[email] = job.id
+            if email.lower() in left:  # its state just before this job: another job's doing
+                self.state.before_jobs[email.lower()] = meanwhile[email.lower()]
+                self.state.meanwhile[email.lower()] = left[email.lower()][1]
         if not audit.clean:
             raise _EndRun(
-                f"stopped: {audit.describe()}; they are in the results as 'unplanned' and "
+                f"ended early: {audit.describe()}; they are in the results as 'unplanned' and "
                 "undo(client, results) restores them. Nothing further was sent."
             )
 

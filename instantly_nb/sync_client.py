@@ -20,7 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from .client import AsyncInstantly, ClientBase, _Settings
 from .errors import InstantlyError
 
-__all__ = ["Client", "Instantly", "async_client", "blocking"]
+__all__ = ["Client", "Instantly", "LoopRunner", "async_client", "blocking"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -56,7 +56,28 @@ def _iterating(
     return call
 
 
-class Instantly(ClientBase):
+class LoopRunner:
+    """What runs coroutines to completion on an event loop of its own: an ``Instantly`` client,
+    or a ``Workspaces`` set of them (all on one loop). The blocking verbs take either."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def _check_blocking(self) -> None:
+        """Raise if blocking calls cannot run here (before any coroutine is made for one)."""
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            weakref.finalize(self, self._loop.close)
+        if self._loop.is_closed():
+            coro.close()
+            raise InstantlyError(f"this {type(self).__name__} is closed")
+        if asyncio._get_running_loop() is not None:
+            _allow_nested(self._loop)
+        return self._loop.run_until_complete(coro)
+
+
+class Instantly(LoopRunner, ClientBase):
     """Sync client: the same methods as ``AsyncInstantly``, blocking.
 
     Works in scripts, papermill runs and Jupyter cells alike. Parameters are those of
@@ -78,6 +99,8 @@ class Instantly(ClientBase):
     list_tags = _iterating(AsyncInstantly.list_tags)
     list_tag_mappings = _iterating(AsyncInstantly.list_tag_mappings)
     get_workspace = _blocking(AsyncInstantly.get_workspace)
+    list_workspace_group_members = _iterating(AsyncInstantly.list_workspace_group_members)
+    warmup_analytics = _blocking(AsyncInstantly.warmup_analytics)
     submit_warmup = _blocking(AsyncInstantly.submit_warmup)
     disable_warmup = _blocking(AsyncInstantly.disable_warmup)
     enable_warmup = _blocking(AsyncInstantly.enable_warmup)
@@ -97,17 +120,6 @@ class Instantly(ClientBase):
         self.close()
 
     # --- running the async core -----------------------------------------------------------
-
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-            weakref.finalize(self, self._loop.close)
-        if self._loop.is_closed():
-            coro.close()
-            raise InstantlyError("this client is closed")
-        if asyncio._get_running_loop() is not None:
-            _allow_nested(self._loop)
-        return self._loop.run_until_complete(coro)
 
     def _iterate(self, items: AsyncIterator[T]) -> Iterator[T]:
         async def step() -> T:
@@ -153,18 +165,18 @@ def async_client(client: Client) -> AsyncInstantly:
 
 def blocking(
     func: Callable[Concatenate[Any, P], Awaitable[T]],
-) -> Callable[Concatenate[Instantly, P], T]:
+) -> Callable[Concatenate[LoopRunner, P], T]:
     """The blocking twin of an async library function whose first argument is the client.
 
     ``read_accounts = blocking(aread_accounts)``: same signature and docstring; it runs on the
-    ``Instantly`` client's own loop (inside Jupyter too). An ``AsyncInstantly`` is pointed to
-    the async twin in ``instantly_nb.aio``.
+    ``Instantly`` client's own loop (inside Jupyter too), or a ``Workspaces``' loop. An
+    ``AsyncInstantly`` is pointed to the async twin in ``instantly_nb.aio``.
     """
     name = func.__name__.removeprefix("a")
 
     @functools.wraps(func)
-    def call(client: Instantly, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        if not isinstance(client, Instantly):
+    def call(client: LoopRunner, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if not isinstance(client, LoopRunner):
             if isinstance(client, AsyncInstantly):
                 raise TypeError(
                     f"{name} blocks; with an AsyncInstantly client use "
@@ -174,6 +186,7 @@ def blocking(
                 f"{name} expects an instantly_nb.Instantly client first, got "
                 f"{type(client).__name__}"
             )
+        client._check_blocking()
         return client._run(_coroutine(func(client, *args, **kwargs)))
 
     call.__name__ = name

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._cover import selection_words
 from ._warmup import check_email, check_filter
 from .errors import RequestValidationError
 from .models import AccountFilter
@@ -77,17 +78,10 @@ class Selection:
     def account_filter(self) -> AccountFilter | None:
         return self.filter if isinstance(self.filter, AccountFilter) else None
 
-    def describe(self) -> str:
-        if self.everything:
-            return "all accounts"
-        parts = []
-        if self.account_filter is not None:
-            parts.append(self.account_filter.label.lower())
-        if self.tag is not None:
-            parts.append(f"tag {self.tag!r}")
-        if self.search is not None:
-            parts.append(f"matching {self.search!r}")
-        return "accounts: " + ", ".join(parts)
+    def describe(self, tag_label: str | None = None) -> str:
+        """The selection in words; ``tag_label`` names the tag when ``tag`` is its id."""
+        tag = tag_label or (self.tag.strip() if self.tag is not None else None)
+        return selection_words(tag, self.account_filter, self.search)
 
 
 _WANTED = {
@@ -115,15 +109,18 @@ def filter_from(value: AccountFilter | str) -> AccountFilter:
 _EMAIL_NAMES = ("email", "emails", "email_address", "email address", "e-mail")
 
 
-def read_emails(target: pd.DataFrame | pd.Series | Iterable[object] | str | Path) -> list[str]:
+def read_emails(
+    target: pd.DataFrame | pd.Series | Iterable[object] | str | Path, *, empty_ok: bool = False
+) -> list[str]:
     """Emails from a DataFrame, Series, iterable or CSV path: stripped, checked, de-duplicated.
 
     Duplicates are compared case-insensitively and the first spelling is kept. Missing values
     (NaN, None, empty strings) and malformed addresses raise ``RequestValidationError`` listing
-    every offending row.
+    every offending row, and so does a target without emails unless ``empty_ok`` (a read of
+    nothing is nothing; a change of nothing is a mistake).
     """
     emails = _read_emails(target)
-    if not emails:
+    if not emails and not empty_ok:
         raise RequestValidationError("the target holds no emails")
     return emails
 

@@ -4,7 +4,16 @@ from instantly_nb.testing import VirtualClock, demo
 client = demo(2000, clock=VirtualClock())   # a ten-minute run takes no time at all
 """
 
-from ._clock import Clock, SystemClock, VirtualClock
-from ._demo import DEMO_BASE_URL, DemoInstantly, demo
+from ._clock import Clock, ConcurrentClock, SystemClock, VirtualClock
+from ._demo import DEMO_BASE_URL, DemoInstantly, DemoWorkspaces, demo
 
-__all__ = ["DEMO_BASE_URL", "Clock", "DemoInstantly", "SystemClock", "VirtualClock", "demo"]
+__all__ = [
+    "DEMO_BASE_URL",
+    "Clock",
+    "ConcurrentClock",
+    "DemoInstantly",
+    "DemoWorkspaces",
+    "SystemClock",
+    "VirtualClock",
+    "demo",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,24 @@ import pandas as pd
 from instantly_nb._demo import DemoInstantly, demo
 from instantly_nb.journal import Journal
 from instantly_nb.testing import VirtualClock
+
+
+def shipped_notebooks(folder: Path) -> list[Path]:
+    """The notebooks of ``folder`` that git tracks, sorted; every ``*.ipynb`` there when the
+    folder is not in a git checkout (an unpacked sdist, a copy).
+
+    A scratch notebook made with File -> New in JupyterLab is not tracked: the tests that run
+    or check the shipped notebooks must not pick it up.
+    """
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--", "*.ipynb"],
+            cwd=folder, capture_output=True, check=True, text=True, timeout=60,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return sorted(folder.glob("*.ipynb"))
+    names = [name for name in listed.stdout.split("\0") if name and "/" not in name]
+    return sorted(folder / name for name in names if (folder / name).is_file())
 
 
 def workspace(accounts: int = 1200, seed: int = 7, **options: Any) -> DemoInstantly:

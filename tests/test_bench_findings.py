@@ -66,7 +66,8 @@ def test_all_but_150_is_a_few_selections_and_changes_exactly_the_rest(negative_w
     for email, status in after.items():
         if email not in keep:
             assert status == 0 or (negative_warmup == "fail" and before[email] < 0)
-    assert set(results["outcome"]) <= {"changed", "skipped", "failed"}
+    assert set(results["outcome"]) <= {"changed", "skipped", "excluded", "failed"}
+    assert set(results.loc[results["outcome"] == "excluded", "email"]) == set(keep)
     assert len(client.emulator.jobs("update-warmup-accounts")) == plan.summary.jobs
 
 

@@ -15,12 +15,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ sits beside the package
 
 from bench.end_to_end import run_end_to_end
+from bench.health import run_health
 from bench.measure import max_in_window
 from bench.minimum import minimum_jobs
 from bench.planning import run_planning
 from bench.profiles import PROFILES, Profile
 from bench.reading import run_reading
 from bench.report import Results, render
+from bench.safety import CASES, run_safety
 from bench.widgets import run_widgets
 from instantly_nb import _constants as C
 
@@ -55,6 +57,10 @@ def test_end_to_end_finishes_every_email_within_the_budget() -> None:
     assert ours.busiest_sent(60.0) <= C.DEFAULT_RATE_PER_MINUTE
     report = render(Results(SMOKE, "smoke", end_to_end={SMOKE.end_to_end[0]: outcomes}))
     assert "speed-up over the baseline" in report
+    assert SMOKE.end_to_end[0] in SMOKE.plan_in_bound
+    assert f"{SMOKE.end_to_end[0][1]:,} emails of {SMOKE.end_to_end[0][0]:,}: plan + execute" in (
+        report
+    )
 
 
 def test_reading_returns_every_account_within_the_budget() -> None:
@@ -65,6 +71,33 @@ def test_reading_returns_every_account_within_the_budget() -> None:
     assert max_in_window(reading.default_sent, 1.0) <= C.DEFAULT_RATE_PER_SECOND
     assert reading.raw_peak > 0 and reading.ours_peak > 0
     assert "### 3. Reading" in render(Results(SMOKE, "smoke", reading=reading))
+
+
+def test_safety_reports_and_undoes_every_account_a_wider_reading_changes() -> None:
+    rows = run_safety(SMOKE, say=_quiet)
+    assert len(rows) == len(CASES)
+    for row in rows:
+        assert row.outside == row.unplanned, row
+        assert row.unplanned_restored == row.unplanned, row
+        assert row.stopped == (row.outside > 0), row  # an overreach ends the run, loudly
+        assert row.jobs_sent <= row.jobs_planned, row
+        if "control" in row.reading:
+            assert row.outside == 0 and row.restored == row.changed, row
+    assert sum(row.outside > 0 for row in rows) >= 2  # some readings do overreach here
+    report = render(Results(SMOKE, "smoke", safety=rows))
+    assert "### 6. Safety" in report
+    assert "- met: every account changed outside the preview" in report
+
+
+def test_warmup_health_reads_every_account_in_chunks_of_100() -> None:
+    health = run_health(SMOKE, say=_quiet)
+    assert health.rows_equal
+    chunks = -(-SMOKE.health_accounts // C.MAX_EMAILS_PER_REQUEST)
+    assert health.raw_requests == chunks
+    assert health.ours_requests == [chunks] * (2 * SMOKE.read_runs)  # matched and unbound
+    assert min(health.matched_rates) > 0 and len(health.matched) == SMOKE.read_runs
+    report = render(Results(SMOKE, "smoke", health=health))
+    assert "### 7. Warmup health" in report and "read_warmup_health" in report
 
 
 def test_job_progress_redraws_a_few_times_a_second_however_many_events() -> None:

@@ -15,6 +15,7 @@ repo2docker's rules, as its source and docs state them (``BuildPack.binder_dir``
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -192,3 +193,31 @@ def binder_urlpaths() -> list[str]:
 def test_readme_links_launch_the_notebooks(urlpath: str, notebook: str) -> None:
     assert urlpath in binder_urlpaths()
     assert (REPO / notebook).is_file()
+
+
+def repository() -> str:
+    """``owner/name`` of the repository ``pyproject.toml`` names (``[project.urls]``)."""
+    url = urlsplit(project()["urls"]["Repository"])
+    assert (url.scheme, url.hostname) == ("https", "github.com"), "Binder builds from GitHub"
+    name = url.path.strip("/").removesuffix(".git")
+    assert re.fullmatch(r"[\w.-]+/[\w.-]+", name), url.geturl()
+    return name
+
+
+def test_readme_binder_links_follow_the_repository_in_pyproject() -> None:
+    # One place names the repository: pyproject.toml. INSTANTLY_NB_UPDATE_README=1 rewrites the
+    # README's links from it (what a publisher runs after setting it); otherwise they must agree.
+    name = repository()
+    readme_path = REPO / "README.md"
+    readme = readme_path.read_text(encoding="utf-8")
+    links = BINDER_LINK.findall(readme)
+    assert len(links) >= 2, "the README has a Lab badge and a Voila link"
+    wrong = [link for link in links if not link.startswith(f"https://mybinder.org/v2/gh/{name}/")]
+    if wrong and os.environ.get("INSTANTLY_NB_UPDATE_README") == "1":
+        pattern = re.compile(r"(https://mybinder\.org/v2/gh/)[^/]+/[^/]+/")
+        readme_path.write_text(pattern.sub(rf"\g<1>{name}/", readme), encoding="utf-8")
+        return
+    assert not wrong, (
+        f"README Binder links do not point at {name} (pyproject.toml [project.urls] "
+        f"Repository): {wrong}; run INSTANTLY_NB_UPDATE_README=1 pytest tests/test_binder.py"
+    )

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import shipped_notebooks
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+NOTEBOOKS = shipped_notebooks(NOTEBOOKS_DIR)  # git-tracked only: a scratch notebook is not checked
 SAMPLE_SCRIPT = NOTEBOOKS_DIR / "data" / "make_sample.py"
 SAMPLE_CSV = NOTEBOOKS_DIR / "data" / "sample_emails.csv"
 
@@ -24,8 +25,10 @@ def _read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=nbformat.NO_CONVERT)
 
 
-def test_the_six_notebooks_are_there() -> None:
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_", "06_"]
+def test_the_example_notebooks_are_there() -> None:
+    assert [p.name[:3] for p in NOTEBOOKS] == [
+        "01_", "02_", "03_", "04_", "05_", "06_", "07_", "08_",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -67,3 +70,30 @@ def test_sample_csv_is_what_make_sample_writes(tmp_path: Path) -> None:
     assert fresh.read_bytes() == SAMPLE_CSV.read_bytes(), (
         "notebooks/data/sample_emails.csv is stale: run python notebooks/data/make_sample.py"
     )
+
+
+def test_only_git_tracked_notebooks_are_collected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A scratch notebook (JupyterLab's File -> New lands in notebooks/) must not break the
+    # README's test command: only what git tracks is run and checked.
+    repo = tmp_path / "repo"
+    folder = repo / "notebooks"
+    folder.mkdir(parents=True)
+    for path in NOTEBOOKS:
+        (folder / path.name).write_bytes(path.read_bytes())
+    # Git looks no higher than tmp_path, and reads no personal configuration.
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    git = ["git", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q", str(repo)], check=True, timeout=60)
+    subprocess.run([*git, "add", "notebooks"], cwd=repo, check=True, timeout=60)
+    (folder / "Untitled.ipynb").write_text("{}")  # not valid nbformat, and not tracked
+    (folder / "sub").mkdir()
+    (folder / "sub" / "deeper.ipynb").write_text("{}")
+    assert [p.name for p in shipped_notebooks(folder)] == [p.name for p in NOTEBOOKS]
+    # Outside a git checkout (an unpacked sdist), every notebook of the folder counts.
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "a.ipynb").write_text("{}")
+    assert shipped_notebooks(loose) == [loose / "a.ipynb"]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from helpers import posts, states, workspace
 
-from instantly_nb import RequestValidationError
-from instantly_nb.frames import read_accounts
+from instantly_nb import ConfirmationRequired, RequestValidationError
+from instantly_nb._confirm import CONFIRM_ABOVE, confirm_count
+from instantly_nb.frames import read_accounts, read_tags
+from instantly_nb.journal import Journal
+from instantly_nb.plan import Plan
+from instantly_nb.plan_view import cover_sentence, request_lines
 from instantly_nb.planner import plan_disable, plan_enable
 from instantly_nb.records import PLAN_COLUMNS
 from instantly_nb.targets import Selection
@@ -22,6 +27,10 @@ def accounts() -> pd.DataFrame:
 
 def _tag_members(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     return frame[frame["tags"].map(lambda tags: label in tags)]
+
+
+def _active(frame: pd.DataFrame, n: int) -> list[str]:
+    return frame[frame["warmup_status"] == 1]["email"].head(n).tolist()
 
 
 # --- targets ----------------------------------------------------------------------------------
@@ -289,3 +298,110 @@ def test_bad_selections_are_refused_on_construction() -> None:
     with pytest.raises(RequestValidationError, match="unknown account filter"):
         Selection(filter="Warmup is sad")
     assert Selection(filter="warmup has errors").filter == "ACC_FILTER_W_ERROR"
+
+
+# --- words: tags by label, the workspace by name, selections for what they are ---------------
+
+
+def _human_texts(plan: Plan) -> list[str]:
+    """Everything a person reads about a plan (the request bodies are not among them)."""
+    return [plan.description, repr(plan), plan._repr_html_(), cover_sentence(plan),
+            *request_lines(plan), *(p.label for p in plan.planned)]  # fmt: skip
+
+
+def test_a_tag_given_by_id_is_shown_by_its_label_everywhere(tmp_path: Path) -> None:
+    client = workspace()
+    tags = read_tags(client)
+    tag_id = tags.loc[tags["label"] == "Client A", "id"].iloc[0]
+    plan = plan_disable(client, Selection(tag=tag_id, filter="ACC_FILTER_W_ACTIVE"))
+    assert plan.requests[0]["filter"]["tag_id"] == tag_id  # the id goes where the API wants it
+    assert plan.tag_labels == {tag_id: "Client A"}
+    assert plan.description == "tag 'Client A', filter 'Warmup active'"
+    for text in _human_texts(plan):
+        assert tag_id not in text
+    assert html.escape("tag 'Client A'") in plan._repr_html_() and "tag 'Client A'" in repr(plan)
+    path = tmp_path / "run.jsonl"
+    plan.execute(journal=path, progress=False)
+    again = Journal(path).plan_record()
+    assert again.tag_labels == plan.tag_labels and again.description == plan.description
+    assert request_lines(again) == request_lines(plan)
+
+
+def test_a_server_side_cover_of_a_list_names_its_tag_by_label(accounts: pd.DataFrame) -> None:
+    members = _tag_members(accounts, "Client B")
+    plan = plan_disable(workspace(), members[members["warmup_status"] == 1], server_side=True)
+    (planned,) = plan.planned
+    assert planned.spec is not None and planned.spec.tag_id is not None
+    assert plan.tag_labels == {planned.spec.tag_id: "Client B"}
+    for text in _human_texts(plan):
+        assert planned.spec.tag_id not in text
+
+
+def test_the_plan_names_its_workspace(tmp_path: Path) -> None:
+    client = workspace()
+    name = client.get_workspace()["name"]
+    plan = plan_disable(client, Selection(tag="Client A"))
+    assert name and plan.workspace_name == name
+    assert f"on {name!r}" in repr(plan) and name in plan._repr_html_()
+    path = tmp_path / "run.jsonl"
+    plan.execute(journal=path, progress=False)
+    assert Journal(path).plan_record().workspace_name == name
+    client.emulator.scopes = {"accounts:read", "custom_tags:read"}  # may not read the workspace
+    assert plan_disable(client, Selection(tag="Client A")).workspace_name == ""
+
+
+def test_a_selection_reads_as_exactly_the_accounts_that_change(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    plan = plan_disable(client, Selection(tag="Client A"))
+    s = plan.summary
+    members, change = len(plan.planned[0].accounts), s.change
+    assert members > change > 0  # some are already paused: the job leaves them as they are
+    assert cover_sentence(plan) == (
+        f"1 job: tag 'Client A', {change} accounts; these are exactly the {change} accounts "
+        "listed below."
+    )
+    assert request_lines(plan) == [
+        f"Job 1: tag 'Client A' (selected server-side): {members} account(s), {change} change; "
+        f"{members - change} already paused, left as they are"
+    ]
+    everyone = plan_disable(client, Selection.all_accounts())
+    assert cover_sentence(everyone).startswith("1 job: every account of the workspace, ")
+    picked = plan_disable(client, _active(accounts, 250))
+    assert cover_sentence(picked) == (
+        "3 jobs: 250 accounts sent as 3 list(s) of emails; these are exactly the 250 accounts "
+        "listed below."
+    )
+    assert request_lines(picked)[0] == "Job 1: a list of 100 email(s), 100 change"
+    for text in [*_human_texts(plan), *_human_texts(everyone), *_human_texts(picked)]:
+        assert "all accounts with" not in text and "with every account" not in text
+
+
+def test_the_preview_says_how_many_changes_cannot_be_undone(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    in_error = accounts[accounts["warmup_status"] < 0]["email"].head(7).tolist()
+    plan = plan_disable(client, _active(accounts, 10) + in_error)
+    assert plan.summary.cannot_undo == 7
+    note = "7 account(s) cannot be undone: their warmup is in an error state now"
+    assert note in repr(plan) and note in plan._repr_html_()
+    clean = plan_disable(client, _active(accounts, 10))
+    assert clean.summary.cannot_undo == 0
+    assert "cannot be undone" not in repr(clean) + clean._repr_html_()
+
+
+def test_whole_workspace_plans_always_need_confirmation(accounts: pd.DataFrame) -> None:
+    client = workspace()
+    for target in (Selection.all_accounts(), list(accounts["email"])):
+        plan = plan_disable(client, target, confirm_above=10**9)
+        assert plan.summary.touches_every_account and plan.summary.needs_confirmation
+        assert confirm_count(plan.summary) == plan.summary.change > CONFIRM_ABOVE
+        with pytest.raises(ConfirmationRequired):
+            plan.execute()
+    assert posts(client) == []
+
+
+@pytest.mark.parametrize("above", [-1, True, 2.5, "500"])
+def test_a_confirmation_threshold_must_be_a_count(above: object) -> None:
+    client = workspace()
+    with pytest.raises(RequestValidationError, match="confirm_above"):
+        plan_disable(client, ["a@b.co"], confirm_above=above)  # type: ignore[arg-type]
+    assert client.emulator.log == []

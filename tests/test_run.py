@@ -19,15 +19,17 @@ from helpers import (
     workspace,
 )
 
-from instantly_nb import ConfirmationRequired, PlanStaleError
+from instantly_nb import ConfirmationRequired, PlanStaleError, RequestValidationError
 from instantly_nb._demo import DemoInstantly
 from instantly_nb.events import RunEvent
 from instantly_nb.frames import read_accounts
 from instantly_nb.journal import Journal
 from instantly_nb.planner import plan_disable
+from instantly_nb.progress import RunProgress
+from instantly_nb.progress_text import TextProgress
 from instantly_nb.results import OUTCOMES, RESULT_COLUMNS
 from instantly_nb.targets import Selection
-from instantly_nb.undo import resume, undo
+from instantly_nb.undo import can_resume, can_undo, resume, undo
 
 
 def _active(client: DemoInstantly, n: int, seed: int = 1) -> list[str]:
@@ -208,9 +210,15 @@ def test_a_selection_that_changed_since_the_preview_is_not_sent() -> None:
     plan = plan_disable(client, Selection(tag="Client A"))
     assert plan.requests[0].get("include_all_emails")
     client.emulator.add_account("newcomer@acme-late.com", tags=["Client A"])
-    with pytest.raises(PlanStaleError, match="joined"):
+    with pytest.raises(PlanStaleError, match="joined") as info:
         plan.execute(confirm=plan.fingerprint)
     assert posts(client) == []
+    results = info.value.results
+    assert results.attrs["instantly_nb"]["end"] == "stale"
+    assert Counter(results["outcome"]) == {
+        "not_submitted": plan.summary.change, "skipped": plan.summary.skip
+    }  # fmt: skip
+    assert can_resume(results) == 0  # resuming would meet the same change: plan again instead
 
 
 def test_a_preview_skip_that_would_now_change_makes_the_plan_stale() -> None:
@@ -331,3 +339,158 @@ def test_the_journal_replays_exactly_what_the_run_wrote(tmp_path: Any) -> None:
     other = plan_disable(client, _active(client, 5, seed=9))
     with pytest.raises(ValueError, match="records another plan"):
         Journal(path).replay(other)
+
+
+# --- how a run ends: finished, stopped, ended early; resume sends only what was not sent ------
+
+
+def _processed(client: DemoInstantly) -> Counter[str]:
+    """How many jobs processed each email, over every warmup job of the workspace."""
+    return Counter(
+        str(entry["email"]).lower()
+        for job in warmup_jobs(client)
+        for entry in job["data"].get("processed_emails") or []
+    )
+
+
+def test_a_stopped_run_reports_not_submitted_and_resume_sends_only_the_rest(tmp_path: Any) -> None:
+    client = workspace()
+    emails = _active(client, 700)
+    plan = plan_disable(client, emails, confirm_above=1000)
+    assert plan.summary.jobs == 7
+    stop = threading.Event()
+    model = RunProgress(client.clock.now)
+    ends: list[RunEvent] = []
+
+    def on_update(event: RunEvent) -> None:
+        model.apply(event)
+        if event.kind == "finished":
+            ends.append(event)
+        if event.kind == "job_done" and event.request == 1:
+            stop.set()  # as the panel's Stop does, while job 2 ends
+            model.request_stop()
+
+    stopped = plan.execute(on_update=on_update, stop=stop)
+    _assert_one_row_per_email(stopped, emails)
+    assert Counter(stopped["outcome"]) == {"changed": 200, "not_submitted": 500}
+    assert len(warmup_jobs(client)) == 2
+    unsent = stopped[stopped["outcome"] == "not_submitted"]
+    assert unsent["job_id"].isna().all() and unsent["after"].eq(1).all()  # never sent, still on
+    assert (unsent["detail"] == "not submitted: the run was stopped before its job").all()
+    about = stopped.attrs["instantly_nb"]
+    assert (about["end"], about["ended"]) == ("stopped", "stopped: 5 job(s) not submitted")
+    assert (ends[0].end, ends[0].message) == ("stopped", about["ended"])
+    assert (model.phase, model.message, model.tone) == (
+        "stopped", "stopped: 5 job(s) not submitted", "partial"
+    )  # fmt: skip
+    assert can_resume(stopped) == 500 and can_undo(stopped) == 200
+    assert not Journal(about["journal"]).finished
+    assert_results_match_the_workspace(client, stopped)
+    audit = pd.read_csv(Journal(about["journal"]).export_csv(tmp_path / "audit.csv"))
+    assert audit.loc[audit["kind"] == "stopped", "detail"].tolist() == [about["ended"]]
+    said = audit.loc[audit["kind"] == "results", "outcome"].value_counts().to_dict()
+    assert said == {"not_submitted": 500, "changed": 200}
+
+    events: list[RunEvent] = []
+    resumed = resume(client, about["journal"], on_update=events.append)
+    _assert_one_row_per_email(resumed, emails)
+    assert (resumed["outcome"] == "changed").all()
+    assert [e.request for e in events if e.kind == "submitted"] == [2, 3, 4, 5, 6]
+    assert len(warmup_jobs(client)) == 7  # the two that ran were not sent again
+    assert set(_processed(client).values()) == {1}  # every email processed by exactly one job
+    assert sorted(_processed(client)) == sorted(e.lower() for e in emails)
+    assert resumed.attrs["instantly_nb"]["end"] == "finished" and can_resume(resumed) == 0
+    assert Journal(about["journal"]).finished
+    assert_results_match_the_workspace(client, resumed)
+
+
+@pytest.mark.parametrize("n", [80, 150], ids=["one-job", "two-jobs"])
+def test_a_stop_after_the_last_job_was_submitted_is_a_finished_run(n: int) -> None:
+    client = workspace()
+    plan = plan_disable(client, _active(client, n))
+    last = plan.summary.jobs - 1
+    stop = threading.Event()
+    model = RunProgress(client.clock.now)
+    lines: list[str] = []
+    text = TextProgress("disable warmup", show=lines.append, now=client.clock.now)
+    ends: list[RunEvent] = []
+
+    def on_update(event: RunEvent) -> None:
+        model.apply(event)
+        text(event)
+        if event.kind == "finished":
+            ends.append(event)
+        if event.kind == "submitted" and event.request == last:
+            stop.set()  # too late to hold anything back: every job is out
+            model.request_stop()
+
+    results = plan.execute(on_update=on_update, stop=stop)
+    assert (results["outcome"] == "changed").all() and len(results) == n
+    assert results.attrs["instantly_nb"]["end"] == "finished"
+    assert results.attrs["instantly_nb"]["ended"] == ""
+    assert (ends[0].end, ends[0].message) == ("finished", "done")
+    assert (model.phase, model.message, model.tone, model.percent) == (
+        "finished",
+        "",
+        "success",
+        100,
+    )
+    assert f"{last + 1}/{last + 1} job(s) done · {n} account(s) processed · done" in lines[-1]
+    assert "stopped" not in lines[-1]
+    assert Journal(results.attrs["instantly_nb"]["journal"]).finished
+    assert can_resume(results) == 0
+
+
+def test_a_run_that_ended_early_is_resumed_to_the_end() -> None:
+    client = workspace()
+    emails = _active(client, 250)
+    plan = plan_disable(client, emails)
+    # Watching gives up on the first job before it ends: nothing after it is sent.
+    model = RunProgress(client.clock.now)
+    early = plan.execute(job_timeout=0.5, on_update=model.apply)
+    assert early.attrs["instantly_nb"]["end"] == "ended_early"
+    assert (model.phase, model.tone) == ("ended_early", "partial")  # not green, not "stopped"
+    assert model.message == early.attrs["instantly_nb"]["ended"]
+    first = early[early["job_id"].notna()]
+    assert len(first) == 100 and set(first["outcome"]) <= {"changed", "failed"}
+    running = first[first["outcome"] == "failed"]
+    assert len(running) and running["error"].str.startswith("still running: job").all()
+    assert Counter(early.loc[early["job_id"].isna(), "outcome"]) == {"not_submitted": 150}
+    assert can_resume(early) == 150 + len(running)
+    finished = resume(client, early.attrs["instantly_nb"]["journal"])
+    assert (finished["outcome"] == "changed").all()
+    assert len(warmup_jobs(client)) == 3 and set(_processed(client).values()) == {1}
+
+
+def test_skipped_means_already_there_and_excluded_says_so() -> None:
+    client = workspace()
+    frame = read_accounts(client)
+    paused = frame[frame["warmup_status"] == 0]["email"].head(5).tolist()
+    active = _active(client, 30)
+    results = plan_disable(client, active + paused, exclude=active[:4]).execute(progress=False)
+    by_outcome = {k: set(g["email"]) for k, g in results.groupby("outcome")}
+    assert by_outcome == {"changed": set(active[4:]), "skipped": set(paused),
+                          "excluded": set(active[:4])}  # fmt: skip
+    assert (results.loc[results["outcome"] == "skipped", "before"] == 0).all()
+    assert (results.loc[results["outcome"] == "excluded", "after"] == 1).all()  # left warming
+
+
+def test_can_undo_counts_what_undo_restores_and_the_preview_said_so() -> None:
+    client = workspace()
+    frame = read_accounts(client)
+    errors = frame[frame["warmup_status"] < 0]["email"].head(6).tolist()
+    target = _active(client, 20) + errors
+    plan = plan_disable(client, target)
+    assert plan.summary.cannot_undo == 6
+    results = plan.execute(progress=False)
+    assert (results["outcome"] == "changed").all()
+    assert can_undo(results) == 20 == plan.summary.change - plan.summary.cannot_undo
+    back = undo(client, results)
+    assert sorted(back.frame["email"]) == sorted(target[:20])
+    only_errors = results[results["email"].isin(errors)]
+    assert can_undo(only_errors) == 0
+    with pytest.raises(RequestValidationError, match="no request can put an error state back"):
+        undo(client, only_errors)
+    assert can_undo(results.iloc[0:0]) == 0
+    with pytest.raises(RequestValidationError, match="results frame"):
+        can_undo(pd.DataFrame({"email": ["a@b.co"]}))

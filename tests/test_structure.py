@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers import shipped_notebooks
+
 import instantly_nb
 from instantly_nb import errors
 from instantly_nb.client import AsyncInstantly
@@ -24,13 +26,13 @@ PACKAGE = Path(instantly_nb.__file__).parent
 LAYERS: list[set[str]] = [
     # pure values and decisions: no I/O
     {"_constants", "_clock", "models", "errors", "_budget", "_core", "_warmup", "_cover",
-     "_candidates", "_confirm", "events", "records"},
+     "_candidates", "_confirm", "events", "records", "_analytics", "fleet_records"},
     {"emulator"},  # a fake workspace: knows the values, never the client
     {"client", "sync_client"},
-    {"progress", "progress_text"},  # one model, drawn as text here and as widgets on top
-    {"targets", "lookup", "frames", "_demo"},  # workspace reads
-    {"journal", "results", "audit", "reconcile", "verify", "run"},  # the engine: no planner
-    {"plan_view", "plan", "planner", "undo"},
+    {"progress", "progress_text", "fleet_progress"},  # one model, as text here, widgets on top
+    {"targets", "lookup", "frames", "health", "workspaces", "_demo"},  # workspace reads
+    {"journal", "results", "audit", "reconcile", "verify", "run", "fleet_run"},  # no planner
+    {"plan_view", "plan", "planner", "undo", "fleet_view", "fleet_plan"},
     {"widgets"},
     {"__init__", "aio", "testing"},  # the doors users come in by
 ]  # fmt: skip
@@ -112,7 +114,7 @@ def test_imports_point_down_only() -> None:
 
 
 def test_the_engine_never_imports_the_planner() -> None:
-    for name in ("journal", "results", "audit", "reconcile", "verify", "run"):
+    for name in ("journal", "results", "audit", "reconcile", "verify", "run", "fleet_run"):
         imported = {m.split(".")[1] for m in _imports(PACKAGE / f"{name}.py") if "." in m}
         assert not imported & {"plan", "planner", "undo"}, name
 
@@ -218,6 +220,6 @@ def test_one_confirmation_threshold_in_the_api_the_panel_the_readme_and_the_note
     assert inspect.signature(WarmupPanel).parameters["confirm_above"].default == CONFIRM_ABOVE
     root = PACKAGE.parent
     assert f"above {CONFIRM_ABOVE} changes" in (root / "README.md").read_text()
-    for notebook in sorted((root / "notebooks").glob("0*.ipynb")):
+    for notebook in shipped_notebooks(root / "notebooks"):
         said = re.findall(r"CONFIRM_ABOVE = (\d+) if ON_DEMO", notebook.read_text())
         assert set(said) <= {str(CONFIRM_ABOVE)}, notebook.name

@@ -5,7 +5,8 @@
     httpx.Client(base_url="https://api.instantly.ai", transport=emu.transport(),
                  headers={"Authorization": f"Bearer {emu.api_key}"})
 
-See ``Emulator`` for the knobs, ``Faults`` (``emu.faults``, faults.py) for fault injection, and
+See ``Emulator`` for the knobs, ``Faults`` (``emu.faults``, faults.py) for fault injection,
+``WorkspaceGroup`` for an agency's admin workspace and its client workspaces (group.py), and
 ``python -m instantly_nb.emulator --help`` to serve it on 127.0.0.1.
 
 Where docs/instantly-api.md has no answer, the emulator decides, and says so where it does it:
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 from .emulator import Emulator
 from .faults import Fault, Faults
+from .group import WorkspaceGroup
 from .handler import Counts, RequestRecord
 from .jobs import JobTiming
 from .responses import Response
@@ -54,6 +56,7 @@ __all__ = [
     "Response",
     "RunningServer",
     "WarmupReading",
+    "WorkspaceGroup",
     "serve",
     "start_server",
 ]

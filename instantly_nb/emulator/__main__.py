@@ -1,8 +1,12 @@
 """``python -m instantly_nb.emulator``: serve an emulated workspace over HTTP (loopback only).
 
     python -m instantly_nb.emulator --port 8765 --accounts 2000 --seed 0 --api-key KEY
+    python -m instantly_nb.emulator --workspaces 20 --accounts 1000 --api-key KEY
 
-Prints ``Emulator listening on http://127.0.0.1:PORT`` once it accepts connections.
+Prints ``Emulator listening on http://127.0.0.1:PORT`` once it accepts connections. With
+``--workspaces N`` it serves a ``WorkspaceGroup``: ``KEY`` is the admin workspace's key (its
+client workspaces are reached with the ``x-as-workspace`` header), and client workspace ``n``
+also answers to its own key ``KEY-n``; a line per client workspace follows, with its id.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .emulator import Emulator
 from .generate import DEFAULT_WORKSPACE_NAME
+from .group import ADMIN_NAME, WorkspaceGroup
 from .jobs import JobTiming
 from .server import is_loopback, serve
 
@@ -27,7 +33,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, default=200, help="accounts in the workspace")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated workspace")
     p.add_argument("--api-key", default="demo-key", help="the Bearer key requests must carry")
-    p.add_argument("--workspace-name", default=DEFAULT_WORKSPACE_NAME)
+    p.add_argument(
+        "--workspaces",
+        type=int,
+        default=0,
+        metavar="N",
+        help="serve an admin workspace and N client workspaces of --accounts each (0: one "
+        "workspace)",
+    )
+    p.add_argument(
+        "--delegated-rate",
+        choices=("member", "admin", "both"),
+        default="member",
+        help="with --workspaces: the rate limit x-as-workspace requests count against",
+    )
+    p.add_argument(
+        "--workspace-name",
+        default=None,
+        help=f"the workspace's name (default {DEFAULT_WORKSPACE_NAME!r}; with --workspaces, "
+        f"the admin workspace's, default {ADMIN_NAME!r})",
+    )
     p.add_argument("--workspace-id", default=None, help="the workspace id (default: from the seed)")
     p.add_argument(
         "--warmup-selection",
@@ -79,31 +104,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    served: Emulator | WorkspaceGroup
     try:
-        reading = _reading(args.warmup_selection)
-        emulator = Emulator(
-            args.accounts,
-            args.seed,
-            api_key=args.api_key,
-            timing=JobTiming(args.queue_delay, args.per_account),
-            warmup_lock=not args.no_lock,
-            rate_limit=None if args.no_rate_limit else (args.rate_per_second, args.rate_per_minute),
-            retry_after=args.retry_after,
-            workspace_name=args.workspace_name,
-            list_warmup="full" if args.full_list_warmup else "abbreviated",
-            workspace_id=args.workspace_id,
-            warmup_selection=reading,
-        )
+        options: dict[str, Any] = {
+            "timing": JobTiming(args.queue_delay, args.per_account),
+            "warmup_lock": not args.no_lock,
+            "rate_limit": None
+            if args.no_rate_limit
+            else (args.rate_per_second, args.rate_per_minute),
+            "retry_after": args.retry_after,
+            "list_warmup": "full" if args.full_list_warmup else "abbreviated",
+            "warmup_selection": _reading(args.warmup_selection),
+        }
+        if args.workspaces < 0:
+            raise ValueError("--workspaces cannot be negative")
+        if args.workspaces:
+            if args.workspace_id is not None:
+                raise ValueError("--workspace-id names one workspace; not with --workspaces")
+            served = WorkspaceGroup(
+                args.workspaces, args.accounts, args.seed, api_key=args.api_key,
+                admin_name=args.workspace_name or ADMIN_NAME,
+                delegated_rate=args.delegated_rate, **options,
+            )  # fmt: skip
+        else:
+            served = Emulator(
+                args.accounts, args.seed, api_key=args.api_key,
+                workspace_name=args.workspace_name or DEFAULT_WORKSPACE_NAME,
+                workspace_id=args.workspace_id, **options,
+            )  # fmt: skip
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
     def ready(url: str) -> None:
         print(f"Emulator listening on {url}", flush=True)
+        if isinstance(served, WorkspaceGroup):
+            for n, (name, member) in enumerate(served.members.items(), start=1):
+                print(f"  workspace {n}: {name} (id {member.workspace_id}, key <api-key>-{n})")
+            sys.stdout.flush()
 
     try:
         serve(
-            emulator,
+            served,
             args.host,
             args.port,
             allow_remote=args.allow_remote,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .context import Call
@@ -17,12 +15,12 @@ from .validate import (
     validate_analytics_body,
     validate_query,
 )
+from .warmup_history import aggregate_view, daily_history
 from .workspace import AccountRecord, Workspace
 
 __all__ = ["account_view", "get_account", "list_accounts", "warmup_analytics"]
 
 DEFAULT_LIMIT = 10  # §2.3 [3P]: "Instantly's default page (10 items)"
-ANALYTICS_DAYS = 14  # §7 (guessed): "recent history"; the date range is not a parameter
 
 LIST_PARAMS = (
     Param("limit", "integer", minimum=1, maximum=100),
@@ -138,49 +136,15 @@ def get_account(call: Call) -> Response:
 
 
 def warmup_analytics(call: Call) -> Response:
+    """§7: each known email's days and totals (warmup_history.py); unknown ones are left out."""
     emails = validate_analytics_body(parse_json_body(call.headers.get("content-type"), call.body))
     by_date: dict[str, Any] = {}
     aggregate: dict[str, Any] = {}
-    today = datetime.fromtimestamp(call.now, tz=UTC).date()
     for email in emails:
         record = call.ws.find(email)
         if record is None or email in aggregate:
             continue  # §7: unknown emails are absent from both maps
-        days = _daily(record, today)
-        by_date[email] = days
-        aggregate[email] = _aggregate(days)
+        days = daily_history(record, call.ws.id, call.now)
+        by_date[email] = {date: day.view() for date, day in days.items()}
+        aggregate[email] = aggregate_view(record, days)
     return json_response(200, {"email_date_data": by_date, "aggregate_data": aggregate})
-
-
-def _daily(record: AccountRecord, today: Any) -> dict[str, dict[str, int]]:
-    """Deterministic, plausible daily warmup numbers; zero keys and idle days are left out."""
-    data = record.data
-    active = data.get("warmup_status") == 1
-    started = parse_iso(str(data.get("timestamp_warmup_start", ""))) if active else None
-    limit = int((data.get("warmup") or {}).get("limit") or 10)
-    score = float(data.get("stat_warmup_score") or 0)
-    days: dict[str, dict[str, int]] = {}
-    for back in range(ANALYTICS_DAYS - 1, -1, -1):
-        day = today - timedelta(days=back)
-        if started is None or iso(started)[:10] > day.isoformat():
-            continue
-        seed = hashlib.blake2b(f"{record.email}:{day}".encode(), digest_size=4).digest()
-        jitter = int.from_bytes(seed) % 5
-        sent = max(1, limit - jitter)
-        spam = round(sent * (100 - score) / 100 * 0.6)
-        entry = {"sent": sent, "landed_inbox": sent - spam, "landed_spam": spam, "received": sent}
-        days[day.isoformat()] = {k: v for k, v in entry.items() if v}
-    return days
-
-
-def _aggregate(days: dict[str, dict[str, int]]) -> dict[str, Any]:
-    totals = {"sent": 0, "received": 0, "landed_inbox": 0, "landed_spam": 0}
-    for entry in days.values():
-        for key in totals:
-            totals[key] += entry.get(key, 0)
-    placed = totals["landed_inbox"] + totals["landed_spam"]
-    health = round(100 * totals["landed_inbox"] / placed) if placed else 0
-    result: dict[str, Any] = {k: v for k, v in totals.items() if v}
-    result["health_score_label"] = f"{health}%"
-    result["health_score"] = health
-    return result

@@ -15,9 +15,11 @@ from .._clock import Clock
 from .accounts_api import account_view
 from .generate import new_uuid
 from .isotime import iso, to_ms
-from .workspace import AccountRecord, Tag, Workspace, ordered
+from .workspace import AccountRecord, GroupMember, Tag, Workspace, ordered
 
-__all__ = ["WorkspaceEdits"]
+__all__ = ["GROUP_STATUSES", "WorkspaceEdits"]
+
+GROUP_STATUSES = ("pending", "accepted", "rejected")  # WorkspaceGroupMember.status
 
 
 class WorkspaceEdits:
@@ -51,8 +53,10 @@ class WorkspaceEdits:
     def set_warmup_status(self, email: str, code: int) -> None:
         """Set an account's ``warmup_status`` (0, 1, or a negative error code)."""
         with self._lock:
-            self._now()
-            self._touch(self._record(email), warmup_status=int(code))
+            now = self._now()
+            record = self._record(email)
+            record.set_warmup(int(code), to_ms(now))
+            self._touch(record)
 
     def set_status(
         self, email: str, code: int, status_message: Mapping[str, Any] | None = None
@@ -111,6 +115,23 @@ class WorkspaceEdits:
         with self._lock:
             self._now()
             self._ws.unassign(self._record(email), self._tag(tag))
+
+    def set_group_member(
+        self, sub_workspace_id: str, name: str | None, status: str = "accepted"
+    ) -> None:
+        """Add a sub-workspace to this (admin) workspace's group, or set its name and status
+        (``pending``, ``accepted`` or ``rejected``)."""
+        if status not in GROUP_STATUSES:
+            raise ValueError(f"status must be one of {GROUP_STATUSES}, not {status!r}")
+        with self._lock:
+            ms = to_ms(self._now())
+            for member in self._ws.group_members:
+                if member.sub_workspace_id == sub_workspace_id:
+                    member.sub_workspace_name, member.status = name, status
+                    member.updated_ms = ms
+                    return
+            member = GroupMember(new_uuid(self._rng), sub_workspace_id, name, status, ms, ms)
+            self._ws.group_members.append(member)
 
     def _tag(self, tag: str) -> Tag:
         found = self._ws.tags.get(tag) or self._ws.tag_by_label(tag)

@@ -15,6 +15,7 @@ from .context import ListWarmup, Settings
 from .edits import WorkspaceEdits
 from .faults import Faults
 from .generate import DEFAULT_WORKSPACE_NAME, generate
+from .group_api import member_view
 from .handler import Counts, Handler, RequestRecord
 from .jobs import DEFAULT_TIMING, JobTiming
 from .responses import Response
@@ -221,10 +222,32 @@ class Emulator(WorkspaceEdits):
     # --- serving -----------------------------------------------------------------------------
 
     def handle(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        delegated: bool = False,
+        limited: bool = True,
     ) -> Response:
-        """Answer one request (never raises). ``path`` may be percent-encoded."""
-        return self._handler.handle(method, path, query, headers, body)
+        """Answer one request (never raises). ``path`` may be percent-encoded.
+
+        A ``WorkspaceGroup`` (group.py) passes ``delegated=True`` for its admin key acting on this
+        workspace (key and scopes checked by the admin's gate), and ``limited=False`` when such
+        a request counts against the admin's rate limit only.
+        """
+        return self._handler.handle(
+            method, path, query, headers, body, delegated=delegated, limited=limited
+        )
+
+    def admit(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], *, limited: bool
+    ) -> Response | None:
+        """Only the gate (route, key, plan, scopes, and the rate limit when ``limited``): the
+        recorded refusal, or None. A group's admin workspace admits what acts on its members."""
+        return self._handler.admit(method, path, query, headers, limited=limited)
 
     def transport(self) -> EmulatorTransport:
         """An httpx transport for ``httpx.Client`` and ``httpx.AsyncClient`` alike."""
@@ -283,6 +306,12 @@ class Emulator(WorkspaceEdits):
             now = self._now()
             job = self._ws.jobs.get(job_id)
             return None if job is None else copy.deepcopy(job.view(now))
+
+    def group_members(self) -> list[dict[str, Any]]:
+        """This workspace's group members, as ``GET /workspace-group-members`` lists them."""
+        with self._lock:
+            members = sorted(self._ws.group_members, key=lambda m: m.id)
+            return [member_view(m, self._ws) for m in members]
 
     def tags(self) -> list[dict[str, Any]]:
         """The custom tags, sorted by id as the API lists them."""

@@ -31,6 +31,7 @@ from .accounts_api import get_account, list_accounts, warmup_analytics
 from .context import Call, Settings
 from .faults import Fault, Faults
 from .generate import ObjectIds
+from .group_api import list_group_members
 from .jobs_api import get_job, list_jobs, warmup
 from .responses import JSON_TYPE, Response, api_error, encode, phrase, route_not_found
 from .tags_api import get_tag, list_mappings, list_tags, workspace
@@ -48,6 +49,9 @@ JOBS_READ = ("background-jobs:read", "background-jobs:all", "all:read", "all:all
 TAGS_READ = ("custom_tags:read", "custom_tags:all", "all:read", "all:all")
 MAPPINGS_READ = ("custom_tag_mappings:read", "custom_tag_mappings:all", "all:read", "all:all")
 WORKSPACES_READ = ("workspaces:read", "workspaces:all", "all:read", "all:all")
+GROUP_MEMBERS_READ = (
+    "workspace_group_members:read", "workspace_group_members:all", "all:read", "all:all",
+)  # fmt: skip
 
 # A ``garbled(kind="html")`` 200: what a client gets when something in front of the API answers.
 _CHALLENGE_PAGE = (
@@ -87,6 +91,7 @@ ROUTES = (
     _Route("GET", "/api/v2/custom-tags/{id}", TAGS_READ, get_tag),
     _Route("GET", "/api/v2/custom-tag-mappings", MAPPINGS_READ, list_mappings),
     _Route("GET", "/api/v2/workspaces/current", WORKSPACES_READ, workspace),
+    _Route("GET", "/api/v2/workspace-group-members", GROUP_MEMBERS_READ, list_group_members),
 )
 # Static routes are listed before parametric ones, so they win, as in Fastify's router.
 _COMPILED = tuple((route, route.pattern) for route in ROUTES)
@@ -178,16 +183,63 @@ class Handler:
             return Counts(dict(routes), dict(statuses), by_route)
 
     def handle(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        delegated: bool = False,
+        limited: bool = True,
     ) -> Response:
+        """Answer one request. ``delegated``: an admin key acting on this workspace, whose key
+        and scopes its group already checked (group.py); ``limited=False``: the request does not
+        count against this workspace's rate limit."""
         try:
             with self.lock:
-                return self._handle(method, path, query, headers, body)
+                return self._handle(method, path, query, headers, body, delegated, limited)
         except Exception:  # the emulator must answer, whatever it was sent
             return api_error(500, "Internal Server Error")
 
+    def admit(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], *, limited: bool
+    ) -> Response | None:
+        """This workspace's gate alone (route, key, plan, scopes, rate limit when ``limited``):
+        the answer refusing the request (recorded), or None to let it through.
+
+        A group passes a request acting on one of its members through its admin's gate first.
+        """
+        try:
+            with self.lock:
+                now = self.clock.now()
+                self.ws.advance(now)
+                method = str(method).upper()
+                path = str(path).partition("?")[0]
+                found = _match(method, path)
+                if found is None:
+                    refusal = route_not_found(method, path + (f"?{query}" if query else ""))
+                    name = f"{method} *"
+                else:
+                    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
+                    gate = self._gate(found[0], lowered, now, delegated=False, limited=limited)
+                    if gate is None:
+                        return None
+                    refusal, name = gate, f"{found[0].method} {found[0].template}"
+                self._record(now, method, unquote(path), query, name, refusal, None, None)
+                return refusal
+        except Exception:
+            return api_error(500, "Internal Server Error")
+
     def _handle(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        delegated: bool = False,
+        limited: bool = True,
     ) -> Response:
         now = self.clock.now()
         self.ws.advance(now)
@@ -210,7 +262,9 @@ class Handler:
         lowered = {str(k).lower(): str(v) for k, v in headers.items()}
         fault: Fault | None = None
         label: str | None = None
-        response: Response | None = self._gate(route, lowered, now)
+        response: Response | None = self._gate(
+            route, lowered, now, delegated=delegated, limited=limited
+        )
         if response is None:
             fault = self.faults.take("status", method, decoded)
             if fault is not None:
@@ -339,22 +393,41 @@ class Handler:
             fault.kind,
         )
 
-    def _gate(self, route: _Route, headers: dict[str, str], now: float) -> Response | None:
-        """Auth, plan, scope and rate limit: the answer refusing the request, or None."""
+    def _gate(
+        self,
+        route: _Route,
+        headers: dict[str, str],
+        now: float,
+        *,
+        delegated: bool = False,
+        limited: bool = True,
+    ) -> Response | None:
+        """Auth, plan, scope and rate limit: the answer refusing the request, or None.
+
+        A ``delegated`` request carries the admin's key, checked by the group: only this
+        workspace's plan and (when ``limited``) rate limit apply.
+        """
         settings = self.settings
-        auth = headers.get("authorization")
-        if auth is None:
-            return api_error(401, "Missing authorization header")  # §2.2, lower case as observed
-        scheme, _, key = auth.strip().partition(" ")
-        if scheme.lower() != "bearer" or key.strip() != settings.api_key or settings.key_revoked:
-            return api_error(401, "Invalid API key")
+        if not delegated:
+            auth = headers.get("authorization")
+            if auth is None:
+                return api_error(401, "Missing authorization header")  # §2.2, as observed
+            scheme, _, key = auth.strip().partition(" ")
+            if scheme.lower() != "bearer" or key.strip() != settings.api_key:
+                return api_error(401, "Invalid API key")
+            if settings.key_revoked:
+                return api_error(401, "Invalid API key")
         if not settings.plan_active:
             return api_error(402, "Workspace does not have an active paid plan")
-        if settings.scopes is not None and settings.scopes.isdisjoint(route.scopes):
+        if (
+            not delegated
+            and settings.scopes is not None
+            and settings.scopes.isdisjoint(route.scopes)
+        ):
             # §2.1: the 403 body is undocumented; (guessed) the envelope naming the scopes needed.
             needed = ", ".join(route.scopes)
             return api_error(403, f"API key does not have any of the required scopes: {needed}")
-        if self.limiter is not None:
+        if self.limiter is not None and limited:
             wait = self.limiter.reserve(now)
             if wait > 0:
                 extra = (

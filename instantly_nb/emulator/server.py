@@ -15,6 +15,7 @@ from .._core import is_loopback
 
 if TYPE_CHECKING:
     from .emulator import Emulator
+    from .group import WorkspaceGroup
 
 __all__ = ["RunningServer", "bind", "is_loopback", "serve", "start_server", "url_for"]
 
@@ -46,7 +47,7 @@ def url_for(sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
-def _server(emulator: Emulator, log_level: str) -> Any:
+def _server(emulator: Emulator | WorkspaceGroup, log_level: str) -> Any:
     import uvicorn
 
     # A dropped request is held until its client disconnects (asgi.py); do not let one that
@@ -63,7 +64,7 @@ def _server(emulator: Emulator, log_level: str) -> Any:
 
 
 def serve(
-    emulator: Emulator,
+    emulator: Emulator | WorkspaceGroup,
     host: str = "127.0.0.1",
     port: int = 8765,
     *,
@@ -76,7 +77,7 @@ def serve(
     Parameters
     ----------
     emulator
-        The workspace to serve.
+        The workspace to serve, or a ``WorkspaceGroup``.
     host, port
         Where to listen; ``port=0`` picks a free port (``ready`` receives the real URL).
     allow_remote
@@ -99,7 +100,9 @@ def serve(
 class RunningServer:
     """An emulator served from a background thread; ``stop()`` (or ``with``) shuts it down."""
 
-    def __init__(self, emulator: Emulator, host: str, port: int, *, allow_remote: bool) -> None:
+    def __init__(
+        self, emulator: Emulator | WorkspaceGroup, host: str, port: int, *, allow_remote: bool
+    ) -> None:
         self._sock = bind(host, port, allow_remote=allow_remote)
         self.url = url_for(self._sock)
         self._server = _server(emulator, "warning")
@@ -124,7 +127,11 @@ class RunningServer:
 
 
 def start_server(
-    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False
+    emulator: Emulator | WorkspaceGroup,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    allow_remote: bool = False,
 ) -> RunningServer:
     """Serve ``emulator`` in a background thread (for notebooks and tests); see ``RunningServer``.
 

@@ -22,6 +22,7 @@ __all__ = [
     "ACCOUNT_KEYS",
     "AccountRecord",
     "Arrival",
+    "GroupMember",
     "NegativeWarmup",
     "Tag",
     "TagMapping",
@@ -88,10 +89,21 @@ class AccountRecord:
     created_ms: int
     tags: set[str] = field(default_factory=set)
     prewarmed: bool = False  # ACC_FILTER_PW_ACCOUNTS: not an Account field, so kept aside
+    # (ms, before, after) of every warmup_status change since generation: warmup analytics
+    # replays them (warmup_history.py). A tuple: no allocation for the accounts never changed.
+    warmup_changes: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def email(self) -> str:
         return str(self.data["email"])
+
+    def set_warmup(self, status: int, ms: int) -> None:
+        """Set ``warmup_status`` at ``ms``, remembering the change."""
+        before = self.data.get("warmup_status")
+        if before != status:
+            was = before if isinstance(before, int) else 0
+            self.warmup_changes = (*self.warmup_changes, (ms, was, status))
+        self.data["warmup_status"] = status
 
     @property
     def key(self) -> tuple[int, str]:
@@ -116,6 +128,18 @@ class TagMapping:
     resource_type: int = 1  # 1 = account (§6.2: the spec contradicts itself; 1 is what is used)
 
 
+@dataclass(slots=True)
+class GroupMember:
+    """A sub-workspace in this (admin) workspace's group: ``GET /workspace-group-members``."""
+
+    id: str
+    sub_workspace_id: str
+    sub_workspace_name: str | None
+    status: str  # pending / accepted / rejected
+    created_ms: int
+    updated_ms: int
+
+
 class Workspace:
     """Accounts, tags, mappings and jobs of one workspace, with the few operations the API needs."""
 
@@ -133,6 +157,7 @@ class Workspace:
         self.tags: dict[str, Tag] = {}
         self.mappings: list[TagMapping] = []  # ascending, unique timestamp_created (the cursor)
         self.jobs: dict[str, Job] = {}
+        self.group_members: list[GroupMember] = []  # by id, the listing's cursor (group_api.py)
         self._arrivals: list[tuple[float, int, Arrival]] = []  # a heap, by time then order
         self._arrival_order = itertools.count()
 
@@ -283,7 +308,7 @@ class Workspace:
             return {**entry, "status": "failed", "error": NOT_FOUND_ERROR}
         if record.data.get("warmup_status", 0) < 0 and self.negative_warmup == "fail":
             return {**entry, "status": "failed", "error": NEGATIVE_WARMUP_ERROR}
-        record.data["warmup_status"] = job.warmup_status
+        record.set_warmup(job.warmup_status, to_ms(at))
         record.data["timestamp_updated"] = iso(to_ms(at))
         # (guessed) (§4.3): a success entry is {email, status: "success"}.
         return {**entry, "status": "success"}

@@ -14,6 +14,13 @@ except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         "instantly_nb.widgets needs ipywidgets 8: pip install 'ipywidgets>=8.1' "
         "(and, for JupyterLab, restart the server after installing)"
     ) from exc
+try:
+    import itables.widget as _itables  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
+    raise ImportError(
+        "instantly_nb.widgets needs the itables table widget: pip install 'itables[widget]>=2.9' "
+        "(and, for JupyterLab, restart the server after installing)"
+    ) from exc
 
 from .panel import WarmupPanel
 from .progress import JobProgress

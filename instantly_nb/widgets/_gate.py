@@ -22,6 +22,7 @@ def may_submit(summary: PlanSummary | None, typed: str) -> bool:
 
 
 def submit_label(summary: PlanSummary | None) -> str:
-    if summary is None:
+    """``Submit: disable 612 account(s)``: what a click sends; plain "Submit" when nothing."""
+    if summary is None or summary.change == 0:
         return "Submit"
     return f"Submit: {summary.action} {summary.change} account(s)"

@@ -4,6 +4,9 @@ An exception in a Button callback is otherwise printed to wherever the comm mess
 goes (JupyterLab's log console at best), and one in a task that nobody awaits is only logged
 when the task is garbage-collected. ``Output.capture()`` routes them only when IPython is running;
 appending the error ourselves works in a kernel and in headless tests alike.
+
+What a person reads is ``plain_words``: our own errors by their message, never a class name.
+Only an error we do not expect (a bug) also gets its traceback, for the bug report.
 """
 
 from __future__ import annotations
@@ -16,16 +19,35 @@ from typing import Any, ParamSpec, TypeVar
 
 from ..errors import InstantlyError
 
-__all__ = ["error_text", "guarded", "show_error", "spawn", "with_full_text"]
+__all__ = [
+    "error_text", "guarded", "is_bug", "plain_words", "report", "show_error", "spawn",
+    "with_full_text",
+]  # fmt: skip
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def is_bug(exc: BaseException) -> bool:
+    """Not one of our errors (which all say what to do): something this code did not expect."""
+    return not isinstance(exc, InstantlyError)
+
+
+def plain_words(exc: BaseException) -> str:
+    """What went wrong, for the person at the panel: the message, never an exception class."""
+    message = str(exc).strip()
+    if not is_bug(exc):
+        return message[:1].upper() + message[1:]
+    return (
+        f"Something went wrong that this panel does not expect ({message or 'no message'}); "
+        "the details below are for a bug report."
+    )
+
+
 def error_text(exc: BaseException) -> str:
-    """Our own errors in one readable message; anything else with its traceback (a bug)."""
-    if isinstance(exc, InstantlyError):
-        return f"{type(exc).__name__}: {exc}\n"
+    """Our own errors in plain words; anything else with its traceback (a bug)."""
+    if not is_bug(exc):
+        return plain_words(exc) + "\n"
     return "".join(traceback.format_exception(exc))
 
 
@@ -34,10 +56,20 @@ def show_error(output: Any, exc: BaseException, context: str = "") -> None:
     output.append_stderr((f"{context}: " if context else "") + error_text(exc))
 
 
+def report(
+    output: Any, exc: BaseException, on_error: Callable[[BaseException], None] | None
+) -> None:
+    """``on_error`` says it where it happened; ``output`` gets bugs, and everything nobody says."""
+    if on_error is None or is_bug(exc):
+        show_error(output, exc)
+    if on_error is not None:
+        on_error(exc)
+
+
 def guarded(
     output: Any, on_error: Callable[[BaseException], None] | None = None
 ) -> Callable[[Callable[P, None]], Callable[P, None]]:
-    """Decorate a widget callback so its exceptions land in ``output`` (and ``on_error``)."""
+    """Decorate a widget callback so its exceptions are reported (``report``), never lost."""
 
     def decorate(func: Callable[P, None]) -> Callable[P, None]:
         @functools.wraps(func)
@@ -45,9 +77,7 @@ def guarded(
             try:
                 func(*args, **kwargs)
             except Exception as exc:
-                show_error(output, exc)
-                if on_error is not None:
-                    on_error(exc)
+                report(output, exc, on_error)
 
         return inner
 
@@ -60,7 +90,7 @@ def spawn(
     keep: set[asyncio.Task[Any]],
     on_error: Callable[[BaseException], None] | None = None,
 ) -> asyncio.Task[T | None]:
-    """Run ``coro`` as a task on the running loop (the kernel's); report instead of raising.
+    """Run ``coro`` as a task on the running loop (the kernel's); ``report`` instead of raising.
 
     The task is kept in ``keep`` until done: the loop holds only weak references to tasks, and
     a collected task would stop mid-run. It finishes with ``None`` if ``coro`` raised.
@@ -77,9 +107,7 @@ def spawn(
         try:
             return await coro
         except Exception as exc:
-            show_error(output, exc)
-            if on_error is not None:
-                on_error(exc)
+            report(output, exc, on_error)
             return None
 
     task = loop.create_task(reporting())

@@ -22,26 +22,27 @@ class Steps:
     Parameters
     ----------
     output : ipywidgets.Output
-        Where a failing step's error is shown.
+        Where a step's unexpected error (a bug) is shown with its traceback.
     on_busy : callable
         Called when ``busy`` changes (to enable or disable buttons).
-    on_error : callable
-        Called with a failing step's exception, after it is shown.
     """
 
-    def __init__(
-        self,
-        output: Any,
-        on_busy: Callable[[], None],
-        on_error: Callable[[BaseException], None],
-    ) -> None:
-        self._output, self._on_busy, self._on_error = output, on_busy, on_error
+    def __init__(self, output: Any, on_busy: Callable[[], None]) -> None:
+        self._output, self._on_busy = output, on_busy
         self.busy = False
         self.task: asyncio.Task[Any] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def start(self, coro: Coroutine[Any, Any, None], exclusive: bool = True) -> bool:
-        """Run ``coro`` as a task; False (and ``coro`` closed) if an exclusive step runs."""
+    def start(
+        self,
+        coro: Coroutine[Any, Any, None],
+        on_error: Callable[[BaseException], None],
+        exclusive: bool = True,
+    ) -> bool:
+        """Run ``coro`` as a task; False (and ``coro`` closed) if an exclusive step runs.
+
+        ``on_error`` gets the step's exception, to say it next to the control that started it.
+        """
         if exclusive and self.busy:
             coro.close()
             return False
@@ -62,7 +63,7 @@ class Steps:
                     self.busy = False
                     self._on_busy()
 
-        self.task = spawn(step(), self._output, self._tasks, self._on_error)
+        self.task = spawn(step(), self._output, self._tasks, on_error)
         return True
 
     async def idle(self) -> None:

@@ -1,8 +1,9 @@
 """Which accounts: a server-side selection (filter, tag, search) or a list of emails.
 
 The two ways are exclusive on purpose (a toggle): a pasted list narrowed by a filter would
-silently target fewer accounts than the list. Emails are pasted, uploaded as CSV, or picked from
-the account list, which is loaded only on request (a workspace can hold thousands).
+silently target fewer accounts than the list. Emails are pasted, uploaded as CSV, or picked by
+selecting rows of the account table, which is loaded only on request (a workspace can hold
+thousands); its search box narrows it, and a selection survives the narrowing.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import ipywidgets as w
 import pandas as pd
 
 from ..errors import RequestValidationError
-from ..models import AccountFilter
+from ..models import AccountFilter, WarmupStatus
 from ..targets import Selection, Target, read_emails
+from ._note import Note
+from ._tables import Rows
 
 __all__ = ["NONE", "UNSET", "TargetPicker", "split_emails"]
 
@@ -34,6 +36,7 @@ FILTER_ORDER = (
 )  # fmt: skip
 _HEADERS = {"email", "emails", "email_address", "e-mail"}
 _WIDE = {"description_width": "110px"}
+PICKS_LISTED = 10  # picked emails named in the note; the rest are counted
 
 
 def split_emails(text: str) -> list[str]:
@@ -77,14 +80,11 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
             layout=w.Layout(width="60%", height="90px"),
         )
         self.upload = w.FileUpload(accept=".csv,.txt", multiple=False, description="CSV")
-        self.upload_note = w.HTML()
+        self.upload_note = Note()
         self.load_button = w.Button(description="Load accounts", icon="list")
-        self.pick_filter = w.Text(
-            description="Narrow list", placeholder="part of an email, status or tag", style=_WIDE
-        )
-        self.pick = w.SelectMultiple(
-            options=[], description="Pick", rows=8, style=_WIDE, layout=w.Layout(width="60%")
-        )
+        self.load_note = Note()
+        self.load_note.say("then select rows to pick them (search the table to narrow it)")
+        self.pick = Rows("pick-rows")
         self.pick_note = w.HTML()
         self.exclude = w.Textarea(
             description="Exclude",
@@ -95,19 +95,15 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         self.selection_box = w.VBox([self.filter, self.tag, self.search, self.everything])
         self.emails_box = w.VBox(
             [self.emails, w.HBox([self.upload, self.upload_note]),
-             w.HBox([self.load_button, self.pick_filter]), self.pick, self.pick_note]
+             w.HBox([self.load_button, self.load_note]), self.pick, self.pick_note]
         )  # fmt: skip
         super().__init__([self.kind, self.selection_box, self.emails_box, self.exclude])
         self.uploaded: list[str] = []
         self.upload_name = ""
-        # Picks survive narrowing the list: a SelectMultiple only holds what it shows.
-        self.picked: list[str] = []
-        self._accounts: list[tuple[str, str]] = []  # (option label, email), as loaded
-        self._narrowing = False
+        self.picked: list[str] = []  # emails of the rows selected in the account table
         self._changed: Callable[[], None] | None = None
         self.kind.observe(lambda _: self._show_kind(), "value")
-        self.pick.observe(lambda _: self._picks_changed(), "value")
-        self.pick_filter.observe(lambda _: self._narrow(), "value")
+        self.pick.on_select(self._picks_changed)
         self._show_kind()
 
     def on_change(self, callback: Callable[[], None]) -> None:
@@ -130,15 +126,40 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         self.tag.value = keep
 
     def set_accounts(self, accounts: pd.DataFrame) -> None:
-        """Pickable accounts from ``read_accounts``: email, warmup state and tags."""
-        self._accounts = [
-            (f"{email} · warmup {str(label).lower()}" + (f" · {', '.join(tags)}" if tags else ""),
-             str(email))
-            for email, label, tags in zip(
-                accounts["email"], accounts["warmup_label"], accounts["tags"], strict=True
-            )
-        ]  # fmt: skip
-        self._narrow()
+        """The account table from ``read_accounts``: email, warmup, status and tags.
+
+        Emails picked before stay picked if the new list still holds them.
+        """
+        frame = pd.DataFrame(
+            {
+                "email": accounts["email"],
+                "warmup": accounts["warmup_label"],
+                "status": accounts["status_label"],
+                "tags": [", ".join(t) if isinstance(t, list) else "" for t in accounts["tags"]],
+            }
+        )
+        self._show_accounts(frame)
+
+    def refresh_warmup(self, results: pd.DataFrame) -> None:
+        """Put the warmup states a run read back into the account table (verified, not guessed)."""
+        if not self.pick.visible or not len(self.pick.frame):
+            return
+        read = results.dropna(subset=["after"])
+        now = {
+            str(e).lower(): WarmupStatus(int(a)).label
+            for e, a in zip(read["email"], read["after"], strict=True)
+        }
+        frame = self.pick.frame.copy()
+        keys = frame["email"].str.lower()
+        frame["warmup"] = [now.get(k, old) for k, old in zip(keys, frame["warmup"], strict=True)]
+        self._show_accounts(frame)
+
+    def _show_accounts(self, frame: pd.DataFrame) -> None:
+        picked = {e.lower() for e in self.picked}
+        keep = [i for i, e in enumerate(frame["email"]) if str(e).lower() in picked]
+        self.pick.show(frame, f"<small>{len(frame)} accounts</small>", selected=keep)
+        self._picks_changed()
+        self._note_picks()
 
     def read_upload(self) -> None:
         """Parse the uploaded CSV (an ``email`` column, or one bare column of addresses)."""
@@ -150,16 +171,18 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         # notebook, and the list is kept below as plain emails.
         self.upload.value = ()
         self.uploaded, self.upload_name = [], name
-        self.upload_note.value = ""
-        with tempfile.TemporaryDirectory() as folder:
-            # read_emails reads CSV paths the same way plan_disable("file.csv") does.
-            path = Path(folder) / "upload.csv"
-            path.write_bytes(content)
-            emails = read_emails(path)
+        self.upload_note.clear()
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                # read_emails reads CSV paths the same way plan_disable("file.csv") does.
+                path = Path(folder) / "upload.csv"
+                path.write_bytes(content)
+                emails = read_emails(path)
+        finally:
+            if self._changed is not None:
+                self._changed()  # the list from an earlier upload is gone either way
         self.uploaded = emails
-        self.upload_note.value = f"{len(emails)} email(s) from <code>{html.escape(name)}</code>"
-        if self._changed is not None:
-            self._changed()
+        self.upload_note.say(f"{len(emails)} email(s) from {name}", "info")
 
     # --- reading the choice ----------------------------------------------------------------
 
@@ -174,7 +197,8 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
                 return Selection.all_accounts()
             if not (self.filter.value or self.tag.value or self.search.value.strip()):
                 raise RequestValidationError(
-                    "Choose a filter, a tag or a search (or tick 'Every account of the workspace')"
+                    "Nothing is chosen yet: choose a filter, a tag or a search (or tick 'Every "
+                    "account of the workspace'), then Preview"
                 )
             return Selection(
                 filter=self.filter.value or None,
@@ -184,18 +208,14 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         given = [*split_emails(self.emails.value), *self.uploaded, *self.picked]
         if not given:
             raise RequestValidationError(
-                "Paste emails, upload a CSV, or load the account list and pick some"
+                "No email is chosen yet: paste emails, upload a CSV, or load the accounts and "
+                "select rows, then Preview"
             )
         return read_emails(given)
 
     def excluded(self) -> list[str] | None:
         given = split_emails(self.exclude.value)
         return read_emails(given) if given else None
-
-    def describe(self, target: Any) -> str:
-        if isinstance(target, Selection):
-            return target.describe()
-        return f"{len(target)} email(s)"
 
     # --- view ------------------------------------------------------------------------------
 
@@ -204,32 +224,21 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         self.selection_box.layout.display = "none" if emails else ""
         self.emails_box.layout.display = "" if emails else "none"
 
-    def _narrow(self) -> None:
-        words = self.pick_filter.value.strip().lower().split()
-        chosen = [(label, email) for label, email in self._accounts
-                  if all(word in label.lower() for word in words)]  # fmt: skip
-        shown = {email for _, email in chosen}
-        self._narrowing = True
-        try:
-            with self.pick.hold_sync():
-                self.pick.options = chosen
-                self.pick.value = tuple(e for e in self.picked if e in shown)
-        finally:
-            self._narrowing = False
-        self._note_picks()
-
     def _picks_changed(self) -> None:
-        if self._narrowing:
+        picked = [str(e) for e in self.pick.selected()["email"]]
+        if picked == self.picked:
             return
-        shown = {e for _, e in self.pick.options}
-        self.picked = [e for e in self.picked if e not in shown] + list(self.pick.value)
+        self.picked = picked
         self._note_picks()
         if self._changed is not None:
             self._changed()
 
     def _note_picks(self) -> None:
-        total, shown = len(self._accounts), len(self.pick.options)
-        self.pick_note.value = (
-            f"<small>{len(self.picked)} picked · {shown} of {total} accounts listed</small>"
-            if total else ""
-        )  # fmt: skip
+        """The picks by name (the first few), so what Preview will target is in sight."""
+        n = len(self.picked)
+        if not n:
+            self.pick_note.value = "<small>0 picked: select rows of the table</small>"
+            return
+        named = ", ".join(html.escape(e) for e in self.picked[:PICKS_LISTED])
+        more = f" and {n - PICKS_LISTED} more" if n > PICKS_LISTED else ""
+        self.pick_note.value = f"<small><b>{n} picked</b>: {named}{more}</small>"

@@ -1,43 +1,50 @@
-"""What the panel shows: the plan preview and results as HTML, the results' CSV as a download
-link, and the whole panel as text for front ends without widgets.
+"""What the panel shows: the plan preview and the results as HTML summaries, their rows as frames
+for the interactive tables (``_tables.py``), the results' CSV as a download link, and the whole
+panel as text for front ends without widgets.
 
-Plain HTML in ``ipywidgets.HTML``: no JavaScript, and it renders the same in JupyterLab,
-Notebook 7 and Voila. The CSV travels in a ``data:`` URI, so the download needs no server route.
+The summaries are plain HTML in ``ipywidgets.HTML``: no JavaScript. The CSV travels in a
+``data:`` URI, so the download needs no server route.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import itertools
 import re
-from collections.abc import Iterable
 
 import pandas as pd
 
-from ..models import WarmupStatus
-from ..plan_view import request_lines
+from .._warmup import goal_of
+from ..models import WarmupStatus, warmup_word
+from ..plan_view import cannot_undo_note, cover_sentence, request_lines
 from ..progress import RunProgress
 from ..records import PlanRecord as Plan
+from ._outcome import RunOutcome
 
-__all__ = ["csv_link", "panel_text", "plan_preview_html", "results_html", "submitted_html"]
+__all__ = [
+    "OUTCOME_COLOURS", "csv_link", "journal_html", "nothing_to_change", "panel_text",
+    "plan_preview_html", "preview_rows", "result_rows", "results_html", "submitted_html",
+]  # fmt: skip
 
-TABLE_ROWS = 50
-LIST_ITEMS = 20
 OUTCOME_COLOURS = {
     "changed": "#15803d",
-    "unchanged": "#b45309",
-    "skipped": "#555",
-    "not_found": "#b45309",
+    "not_submitted": "#b45309",
     "failed": "#b91c1c",
+    "unchanged": "#b45309",
+    "unplanned": "#b45309",
+    "skipped": "#555",
+    "excluded": "#555",
+    "not_found": "#b45309",
 }
-_TABLE_STYLE = "border-collapse:collapse;font-size:12px"
-_CELL = "style='padding:1px 8px;text-align:left;border-bottom:1px solid #ddd'"
+# Rows that need a look first.
+_RESULT_ORDER = ("failed", "unchanged", "not_submitted", "unplanned", "not_found")
+_PLAN_WORDS = {"change": "will change", "skip": "skipped", "not_found": "not found"}
+_WHERE = "marked “will change” in the table below"
 
 
 def plan_preview_html(plan: Plan, confirm_count: int | None) -> str:
-    """Counts, jobs, risks, skipped and not-found accounts, and the accounts that change."""
-    s, frame, e = plan.summary, plan.frame, html.escape
+    """Counts, the jobs and what they select, what cannot be undone, and the confirmation."""
+    s, e = plan.summary, html.escape
     title = f"{s.action.capitalize()} warmup" + (
         f": {plan.description}" if plan.description else ""
     )
@@ -45,42 +52,75 @@ def plan_preview_html(plan: Plan, confirm_count: int | None) -> str:
         f"<td style='padding:2px 12px;text-align:center'><b style='font-size:16px'>{n}</b>"
         f"<br><small>{e(name)}</small></td>"
         for name, n in [("targeted", s.targeted), ("will change", s.change), ("skipped", s.skip),
-                        ("not found", s.not_found), ("at risk", s.at_risk), ("jobs", s.jobs)]
+                        ("not found", s.not_found), ("at risk", s.at_risk),
+                        ("cannot undo", s.cannot_undo), ("jobs", s.jobs)]
     )  # fmt: skip
-    jobs = "".join(f"<li><code>{e(line)}</code></li>" for line in request_lines(plan))
+    jobs = "".join(f"<li>{e(line)}</li>" for line in request_lines(plan))
     parts = [
         f"<div class='instantly-nb-preview'><h4 style='margin:4px 0'>{e(title)}</h4>",
         f"<table><tr>{counts}</tr></table>",
-        f"<p style='margin:4px 0'>{s.jobs} job(s), run one after another "
-        f"(~{s.estimated_seconds:.0f}s rough estimate):</p><ol style='margin:0'>{jobs}</ol>",
     ]
     if s.change == 0:
-        parts.append("<p><b>Nothing to change</b>: every targeted account is already there.</p>")
-    elif confirm_count is not None:
+        parts.append(f"<p><b>{e(nothing_to_change(plan))}</b></p>")
+    else:
+        parts += [
+            f"<p style='margin:4px 0'><b>{e(cover_sentence(plan, _WHERE))}</b></p>",
+            f"<ul style='margin:0'>{jobs}</ul>",
+            f"<p style='margin:4px 0'><small>Run one after another, ~{s.estimated_seconds:.0f}s "
+            f"(a rough estimate).</small></p>",
+        ]
+    if s.change and s.cannot_undo:
+        parts.append(
+            f"<p style='color:#b45309;margin:4px 0'><b>No undo for part of it</b>: "
+            f"{e(cannot_undo_note(plan))}.</p>"
+        )
+    if confirm_count is not None:
         why = "touches every account of the workspace" if s.touches_every_account else (
             f"changes {s.change} accounts"
         )  # fmt: skip
         parts.append(
-            f"<p style='color:#b45309'><b>Large change</b>: this plan {e(why)}. "
+            f"<p style='color:#b45309;margin:4px 0'><b>Large change</b>: this plan {e(why)}. "
             f"Type <b>{confirm_count}</b> below to confirm.</p>"
         )
-    risky = frame[frame["risk"].fillna("") != ""]
-    if len(risky):
-        parts.append(
-            _list("Risks", (f"{r.email}: {r.risk}" for r in risky.itertuples()), len(risky))
-        )
-    skipped = frame[frame["action"] == "skip"]
-    if len(skipped):
-        items = (f"{r.email}: {r.reason}" for r in skipped.itertuples())
-        parts.append(_list("Skipped", items, len(skipped)))
-    missing = frame[frame["action"] == "not_found"]
-    if len(missing):
-        parts.append(_list("Not found in this workspace", missing["email"], len(missing)))
-    change = frame.loc[frame["action"] == "change", ["email", "before_label", "reason", "risk"]]
-    parts.append(f"<p style='margin:6px 0 2px'><b>Accounts that change ({len(change)})</b></p>")
-    parts.append(_table(change.rename(columns={"before_label": "warmup now"}), len(change)))
     parts.append(f"<small>Fingerprint <code>{e(plan.fingerprint)}</code></small></div>")
     return "".join(parts)
+
+
+def nothing_to_change(plan: Plan) -> str:
+    """Why a plan changes nothing, plainly: no account matched, or why each one is left alone."""
+    s = plan.summary
+    if s.targeted == 0:
+        return "No account matches this choice: there is nothing to change."
+    reasons = plan.frame["reason"].fillna("").value_counts()
+    goal = warmup_word(goal_of(plan.action))
+    already = int(reasons.get(f"warmup already {goal}", 0))
+    parts = []
+    if already:
+        parts.append(f"{already} already have warmup {goal}")
+    if int(reasons.get("excluded", 0)):
+        parts.append(f"{int(reasons['excluded'])} are excluded")
+    if s.not_found:
+        parts.append(f"{s.not_found} are not in this workspace")
+    why = ", ".join(parts) or "every one is left alone (see the table)"
+    return f"Nothing to change: of the {s.targeted} targeted account(s), {why}."
+
+
+def preview_rows(plan: Plan) -> pd.DataFrame:
+    """One row per targeted email for the preview table: accounts that change first."""
+    frame = plan.frame
+    order = frame["action"].map({"change": 0, "skip": 1, "not_found": 2}).fillna(3)
+    rows = frame.assign(_o=order).sort_values(["_o", "email"], kind="stable")
+    job = rows["request"].map(lambda i: "" if pd.isna(i) else f"Job {int(i) + 1}")
+    return pd.DataFrame(
+        {
+            "email": rows["email"],
+            "plan": rows["action"].map(_PLAN_WORDS).fillna(rows["action"]),
+            "warmup now": rows["before_label"],
+            "reason": rows["reason"],
+            "risk": rows["risk"],
+            "job": job,
+        }
+    )
 
 
 def submitted_html(plan: Plan) -> str:
@@ -94,22 +134,34 @@ def submitted_html(plan: Plan) -> str:
     )
 
 
-def results_html(results: pd.DataFrame, title: str) -> str:
-    """Outcome counts and one row per email, failures first."""
-    counts = results["outcome"].value_counts()
+def results_html(title: str, outcome: RunOutcome) -> str:
+    """The results' heading and one coloured count per outcome."""
     badges = " ".join(
-        f"<span style='color:{colour}'><b>{int(counts.get(name, 0))}</b> {name}</span>"
+        f"<span style='color:{colour}'><b>{outcome.n(name)}</b> {name.replace('_', ' ')}</span>"
         for name, colour in OUTCOME_COLOURS.items()
-        if counts.get(name, 0)
+        if outcome.n(name)
     )
-    order = results["outcome"].map({"failed": 0, "unchanged": 1, "not_found": 2}).fillna(3)
-    shown = results.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")
-    shown = shown.assign(
-        before=[_warmup(v) for v in shown["before"]], after=[_warmup(v) for v in shown["after"]]
-    )[["email", "outcome", "before", "after", "error", "detail", "job_id"]]
     return (
         f"<div class='instantly-nb-results'><h4 style='margin:4px 0'>{html.escape(title)}</h4>"
-        f"<p style='margin:2px 0'>{badges}</p>{_table(shown, len(shown))}</div>"
+        f"<p style='margin:2px 0'>{badges}</p></div>"
+    )
+
+
+def result_rows(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per email for the results table: what needs a look first, warmup in words."""
+    rank = {name: i for i, name in enumerate(_RESULT_ORDER)}
+    order = results["outcome"].map(rank).fillna(len(rank))
+    rows = results.assign(_o=order).sort_values("_o", kind="stable")
+    return pd.DataFrame(
+        {
+            "email": rows["email"],
+            "outcome": rows["outcome"],
+            "warmup before": rows["before"].map(_warmup),
+            "warmup after": rows["after"].map(_warmup),
+            "error": rows["error"],
+            "detail": rows["detail"],
+            "job": rows["job_id"],
+        }
     )
 
 
@@ -122,50 +174,27 @@ def csv_link(results: pd.DataFrame, filename: str) -> str:
     )
 
 
+def journal_html(path: str) -> str:
+    """Where the run's journal is: what ``resume(client, journal)`` and audits read."""
+    return f"<small>Journal: <code>{html.escape(path)}</code></small>"
+
+
 def _warmup(code: object) -> str:
-    return "" if code is None or code is pd.NA else WarmupStatus(int(code)).label  # type: ignore[call-overload]
-
-
-def _list(heading: str, items: Iterable[str], total: int) -> str:
-    shown = [f"<li>{html.escape(str(item))}</li>" for item in itertools.islice(items, LIST_ITEMS)]
-    more = f"<li>… and {total - LIST_ITEMS} more</li>" if total > LIST_ITEMS else ""
-    return (
-        f"<details style='margin:2px 0'><summary><b>{html.escape(heading)} ({total})</b></summary>"
-        f"<ul style='margin:0'>{''.join(shown)}{more}</ul></details>"
-    )
-
-
-def _table(frame: pd.DataFrame, total: int) -> str:
-    head = "".join(f"<th {_CELL}>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for row in frame.head(TABLE_ROWS).itertuples(index=False):
-        cells = []
-        for column, value in zip(frame.columns, row, strict=True):
-            text = "" if value is None or value is pd.NA else str(value)
-            colour = OUTCOME_COLOURS.get(text) if column == "outcome" else None
-            style = f" style='color:{colour}'" if colour else ""
-            cells.append(f"<td {_CELL}><span{style}>{html.escape(text)}</span></td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    more = (
-        f"<p><small>… and {total - TABLE_ROWS} more rows (all of them in the CSV)</small></p>"
-        if total > TABLE_ROWS else ""
-    )  # fmt: skip
-    return (
-        f"<table class='instantly-nb-rows' style='{_TABLE_STYLE}'><tr>{head}</tr>"
-        f"{''.join(body)}</table>{more}"
-    )
+    if code is None or code is pd.NA:
+        return ""
+    return WarmupStatus(int(code)).label  # type: ignore[call-overload]
 
 
 def panel_text(
     workspace: str,
-    status_html: str,
+    notes: list[str],
     plan: Plan | None,
     progress: RunProgress | None,
     results: pd.DataFrame | None,
 ) -> str:
-    """The panel as text: workspace, status line, pending plan, last run and its outcome."""
+    """The panel as text: workspace, what it says, pending plan, last run and its outcome."""
     lines = [f"WarmupPanel: workspace {workspace}"]
-    lines.append("  " + html.unescape(re.sub(r"<[^>]+>", "", status_html)))
+    lines += ["  " + html.unescape(re.sub(r"<[^>]+>", "", note)) for note in notes if note]
     if plan is not None:
         lines += ["  " + line for line in repr(plan).splitlines()]
     if progress is not None:

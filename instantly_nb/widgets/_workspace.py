@@ -16,6 +16,7 @@ import ipywidgets as w
 from .._demo import DemoInstantly
 from ..errors import RequestValidationError
 from ..sync_client import Client, Instantly
+from ._note import Note
 
 __all__ = ["KEY_NOTE", "KeyBox", "workspace_html"]
 
@@ -44,14 +45,17 @@ def workspace_html(client: Client, name: str | None) -> str:
 
 
 class KeyBox(w.VBox):  # type: ignore[misc]
-    """A password field, a Connect button and a note on what happens to the key."""
+    """A password field, a Connect button, what went wrong with the key (``note``), and what
+    happens to the key."""
 
     def __init__(self) -> None:
         self.key = w.Password(description="API key", placeholder="Instantly API v2 key")
         self.connect_button = w.Button(description="Connect", icon="plug")
+        self.note = Note()
         super().__init__(
-            [w.HBox([self.key, self.connect_button]), w.HTML(f"<small>{KEY_NOTE}</small>")]
-        )
+            [w.HBox([self.key, self.connect_button, self.note]),
+             w.HTML(f"<small>{KEY_NOTE}</small>")]
+        )  # fmt: skip
 
     def build_client(self, options: dict[str, Any]) -> Instantly:
         """An ``Instantly`` client from the typed key; the field is empty afterwards."""

@@ -1,16 +1,19 @@
-"""``WarmupPanel``: choose accounts, preview, confirm, run with live progress, download, undo.
+"""``WarmupPanel``: choose accounts, preview, confirm, run with live progress, then resume, retry
+or undo, one step after another.
 
 A Box with named parts (``panel.filter``, ``panel.preview_button``...), so a test drives it with
 ``.value`` and ``Button.click()`` exactly as a person does with the mouse. Every step that talks
 to Instantly runs as a task on the kernel's loop through the plan/run layer; widgets hold no HTTP.
+Each step says what happened in the note beside the control that started it, and starting a
+preview or a run clears what an earlier one showed (results, links, messages): nothing on screen
+belongs to another step.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
 import os
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import ipywidgets as w
@@ -25,22 +28,26 @@ from ..plan import Plan
 from ..planner import aplan
 from ..progress_text import ReadListener
 from ..sync_client import Client, async_client
-from ..undo import aundo
+from ..undo import aresume, aundo
 from ._gate import may_submit, submit_label
-from ._report import guarded, with_full_text
+from ._note import Note
+from ._outcome import retry_emails
+from ._preview import PreviewBox
+from ._report import guarded, plain_words, with_full_text
+from ._results import ResultsBox
 from ._steps import Steps
 from ._target_picker import TargetPicker
-from ._views import csv_link, panel_text, plan_preview_html, results_html, submitted_html
+from ._views import nothing_to_change, panel_text
 from ._workspace import KeyBox, workspace_html
 from .progress import JobProgress
 
 __all__ = ["WarmupPanel"]
 
-_TONES = {"info": "#1d4ed8", "ok": "#15803d", "warn": "#b45309", "error": "#b91c1c"}
+CHOOSE = "Choose the accounts, then Preview."
 
 
 class WarmupPanel(w.VBox):  # type: ignore[misc]
-    """Pause or resume warmup for many accounts, with a preview, live progress and undo.
+    """Pause or resume warmup for many accounts, with a preview, live progress, resume and undo.
 
     Parameters
     ----------
@@ -55,7 +62,10 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
     Notes
     -----
     Steps run as asyncio tasks: ``panel.task`` is the latest, ``await panel.idle()`` waits for
-    all. Errors appear in ``panel.output``.
+    all. Each step's message (or error, in plain words) is in the note beside its control:
+    ``panel.status`` (Preview), ``panel.submit_note`` (Submit), ``panel.results_box.status``
+    and ``.note`` (the run's end; Resume, Retry failed, Undo). ``panel.output`` shows only
+    errors this panel does not expect, with their traceback.
     """
 
     def __init__(
@@ -73,16 +83,17 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.results: pd.DataFrame | None = None
         self._choice = 0  # bumped whenever the target or action changes
         self._quiet = False  # set while the panel itself changes the choice (undo)
+        self._undo_from: str | None = None  # the action chosen before an undo plan took over
         self._key_options = _key_options
-        self._last_run = ""
+        self._last_run = ""  # "disable warmup, <description>" of the latest run
         super().__init__(self._build())
-        self.steps = Steps(self.output, self._update_buttons, self._failed)
+        self.steps = Steps(self.output, self._update_buttons)
         self._wire()
         if _key_options is None:
             self._use(client if client is not None else demo())
         else:
             self.key_box.layout.display = ""
-            self._say("Type the workspace's API key and click Connect.", "info")
+            self.status.say("Type the workspace's API key and click Connect.", "info")
         self._update_buttons()
 
     @classmethod
@@ -106,48 +117,70 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
             description="Action",
             style={"description_width": "110px"},
         )
-        self.targets = TargetPicker()
-        t = self.targets
+        self.targets = t = TargetPicker()
         self.target_kind, self.everything = t.kind, t.everything
         self.filter, self.tag, self.search, self.emails = t.filter, t.tag, t.search, t.emails
         self.upload, self.pick, self.exclude, self.load_button = (
             t.upload, t.pick, t.exclude, t.load_button
         )  # fmt: skip
         self.preview_button = w.Button(description="Preview", icon="eye", button_style="info")
-        self.plan_view = w.HTML()
-        self.confirm = w.Text(description="Confirm", placeholder="type the number of accounts")
-        self.confirm.layout.display = "none"
-        self.submit_button = w.Button(description="Submit", icon="play", button_style="danger")
+        self.status = Note()
+        self.preview = PreviewBox()
+        self.plan_view, self.confirm = self.preview.summary, self.preview.confirm
+        self.preview_table = self.preview.rows
+        self.submit_button = w.Button(
+            description="Submit", icon="play", button_style="danger",
+            layout=w.Layout(width="auto"),  # sized to its label: the count is never cut
+        )  # fmt: skip
+        self.submit_note = Note()
         self.progress = JobProgress()
         self.progress.layout.display = "none"
-        self.results_view = w.HTML()
-        self.download = w.HTML()
-        self.undo_button = w.Button(
-            description="Undo",
-            icon="undo",
-            tooltip="Prepare the plan that puts back every changed account; then Submit it",
-        )
-        self.undo_button.layout.display = "none"
-        self.status = w.HTML()
+        self.results_box = r = ResultsBox()
+        self.results_view, self.results_table, self.download = r.summary, r.rows, r.download
+        self.resume_button, self.retry_button, self.undo_button = (
+            r.resume_button, r.retry_button, r.undo_button
+        )  # fmt: skip
         self.output = w.Output()
         return [
             self.workspace_label, self.key_box, self.action, self.targets,
-            w.HBox([self.preview_button, self.status]), self.plan_view, self.confirm,
-            self.submit_button, self.progress, self.results_view,
-            w.HBox([self.download, self.undo_button]), self.output,
+            w.HBox([self.preview_button, self.status]), self.preview,
+            w.HBox([self.submit_button, self.submit_note]), self.progress, self.results_box,
+            self.output,
         ]  # fmt: skip
 
     def _wire(self) -> None:
-        on_error = guarded(self.output)
+        notes = self.results_box.note
         self.targets.on_change(self._invalidate)
-        self.action.observe(lambda _: self._invalidate(), "value")
+        self.action.observe(lambda _: self._action_changed(), "value")
         self.confirm.observe(lambda _: self._update_buttons(), "value")
-        self.upload.observe(on_error(lambda _: self.targets.read_upload()), "value")
-        self.connect_button.on_click(on_error(lambda _: self._connect()))
-        self.load_button.on_click(on_error(lambda _: self._start(self._load_accounts(), False)))
-        self.preview_button.on_click(on_error(lambda _: self._start(self._preview())))
-        self.submit_button.on_click(on_error(lambda _: self._submit_clicked()))
-        self.undo_button.on_click(on_error(lambda _: self._start(self._prepare_undo())))
+        self.upload.observe(
+            self._guarded(self.targets.upload_note, lambda: self.targets.read_upload()), "value"
+        )
+        self.connect_button.on_click(self._guarded(self.key_box.note, self._connect))
+        self.submit_button.on_click(self._guarded(self.submit_note, self._submit_clicked))
+        steps: list[tuple[w.Button, Callable[[], Coroutine[Any, Any, None]], Note, bool]] = [
+            (self.load_button, self._load_accounts, self.targets.load_note, False),
+            (self.preview_button, self._preview, self.status, True),
+            (self.resume_button, self._resume, notes, True),
+            (self.retry_button, self._retry, notes, True),
+            (self.undo_button, self._prepare_undo, notes, True),
+        ]
+        for button, step, note, exclusive in steps:
+            start = self._starter(step, note, exclusive)
+            button.on_click(self._guarded(note, start))
+
+    def _starter(
+        self, step: Callable[[], Coroutine[Any, Any, None]], note: Note, exclusive: bool
+    ) -> Callable[[], None]:
+        return lambda: self._start(step(), note, exclusive)
+
+    def _guarded(self, note: Note, action: Callable[[], None]) -> Callable[[Any], None]:
+        """A callback whose errors are said in ``note`` (bugs also in ``output``)."""
+        return guarded(self.output, self._said(note))(lambda _: action())
+
+    @staticmethod
+    def _said(note: Note) -> Callable[[BaseException], None]:
+        return lambda exc: note.say(plain_words(exc), "error")
 
     # --- the workspace -----------------------------------------------------------------------
 
@@ -155,12 +188,14 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.client = client
         self.progress.model.now = client.clock.now
         self._show_workspace(None)
+        note = self.key_box.note if self._key_options is not None else self.status
         try:
-            self._start(self._load_workspace(), exclusive=False)
+            self._start(self._load_workspace(), note, exclusive=False)
         except RuntimeError:
-            self._say("No event loop running: show the panel in Jupyter to use it.", "warn")
+            self.status.say("No event loop running: show the panel in Jupyter to use it.", "warn")
 
     def _connect(self) -> None:
+        self.key_box.note.clear()
         self._use(self.key_box.build_client(self._key_options or {}))
         self._update_buttons()
 
@@ -177,47 +212,54 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.key_box.layout.display = "none"
         self._show_workspace(str(workspace.get("name") or ""))
         self.targets.set_tags(await aread_tags(aclient))
-        self._say("Choose the accounts, then Preview.", "info")
+        self.status.say(CHOOSE, "info")
 
     def _show_workspace(self, name: str | None) -> None:
         self.workspace_label.value = workspace_html(self._client(), name)
 
     async def _load_accounts(self) -> None:
-        self._say("Loading the account list…", "info")
-        reading = self._reading("Loading the account list")
+        note = self.targets.load_note
+        note.say("Loading the account list…", "info")
+        reading = self._reading("Loading the account list", note)
         self.targets.set_accounts(await aread_accounts(self._client(), progress=reading))
-        self._say(f"{len(self.targets.pick.options)} accounts listed: pick some.", "info")
+        note.say(
+            f"{len(self.targets.pick.frame)} accounts listed: select rows to pick them "
+            "(the table's search narrows the list).",
+            "info",
+        )
 
     # --- preview and submit ------------------------------------------------------------------
 
     async def _preview(self) -> None:
         choice = self._choice
+        self._clear_steps()
+        self._undo_from = None  # previewed with the action shown: that is the choice now
         target, exclude = self.targets.target(), self.targets.excluded()
-        self._say("Planning: reading the workspace…", "info")
+        self.status.say("Planning: reading the workspace…", "info")
         plan = await aplan(
             self._client(), self.action.value, target, exclude=exclude,
             confirm_above=self.confirm_above, progress=self._reading("Planning: reading"),
         )  # fmt: skip
         if choice != self._choice:
-            self._say("The choice changed while planning: Preview again.", "warn")
+            self.status.say("The choice changed while planning: Preview again.", "warn")
             return
-        if plan.description == "emails":
-            plan.description = self.targets.describe(target)
+        if plan.description == "emails" and isinstance(target, list):
+            plan.description = f"{len(target)} email(s)"
         self._show_plan(plan)
 
-    def _show_plan(self, plan: Plan) -> None:
+    def _show_plan(self, plan: Plan, lead: str = "") -> None:
         self.plan = plan
         need = self.confirm_count()
-        self.plan_view.value = plan_preview_html(plan, need)
-        self.confirm.value = ""
-        self.confirm.layout.display = "" if need is not None else "none"
+        self.preview.show(plan, need)
         s = plan.summary
         if s.change == 0:
-            self._say("Nothing to change.", "warn")
-        elif need is not None:
-            self._say(f"Type {need} in Confirm, then Submit.", "warn")
+            self.status.say(lead + nothing_to_change(plan), "warn")
         else:
-            self._say(f"{s.change} account(s) will change in {s.jobs} job(s): Submit.", "info")
+            what = f"{s.change} account(s) will change in {s.jobs} job(s)"
+            if need is not None:
+                self.status.say(f"{lead}{what}. Type {need} in Confirm, then Submit.", "warn")
+            else:
+                self.status.say(f"{lead}{what}: check them below, then Submit.", "info")
         self._update_buttons()
 
     def confirm_count(self) -> int | None:
@@ -225,58 +267,113 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         return None if self.plan is None else confirm_count(self.plan.summary)
 
     def _submit_clicked(self) -> None:
+        self.submit_note.clear()
         need = self.confirm_count()
         if self.plan is None:
-            self._say("Preview first: Submit runs exactly the plan shown.", "warn")
-        elif need is not None and self.confirm.value.strip() != str(need):
-            self._say(f"Not submitted: type {need} in Confirm first.", "error")
+            self.submit_note.say("Preview first: Submit runs exactly the plan shown.", "warn")
+        elif self.plan.summary.change == 0:
+            self.submit_note.say("Nothing to submit: this plan changes no account.", "warn")
+        elif not self.preview.typed_ok():
+            self.submit_note.say(f"Not submitted: type {need} in Confirm first.", "error")
         else:
-            self._start(self._submit(self.plan, need))
+            self._start(self._run(self.plan, need), self.submit_note)
 
-    async def _submit(self, plan: Plan, need: int | None) -> None:
+    async def _run(self, plan: Plan, need: int | None) -> None:
         self.plan = None  # a plan runs once; the next run gets its own preview
         self._last_run = f"{plan.summary.action} warmup, {plan.description}"
-        self.confirm.value = ""
-        self.confirm.layout.display = "none"
-        self.plan_view.value = submitted_html(plan)
-        self.progress.reset(f"{plan.summary.action.capitalize()} warmup: {plan.description}")
-        self.progress.layout.display = ""
-        self._say("Running: other cells keep working meanwhile.", "info")
+        self.preview.submitted(plan)
+        self.status.clear()
         journal = Journal.for_plan(plan.id, self.journal_dir) if self.journal_dir else None
+        restore, self._undo_from = self._undo_from, None
         try:
-            results = await plan.aexecute(
+            run = plan.aexecute(
                 confirm=need, journal=journal, on_update=self.progress.on_update,
                 stop=self.progress.stop_event,
             )  # fmt: skip
+            results = await self._watch(run)
+            self._show_results(results, str(plan.journal_path or ""))
+        finally:
+            if restore is not None:  # the undo plan is spent: the toggle shows the choice again
+                self._set_action(restore)
+
+    async def _watch(
+        self, run: Coroutine[Any, Any, pd.DataFrame], resumed: bool = False
+    ) -> pd.DataFrame:
+        """Show a run's progress from a clean slate; its results are the caller's to show."""
+        self._clear_results()
+        action, _, description = self._last_run.partition(", ")
+        self.progress.reset(f"{action.capitalize()}: {description}", keep_finished=resumed)
+        self.progress.layout.display = ""
+        self.submit_note.say("Running: other cells keep working meanwhile.", "info")
+        try:
+            return await run
         except BaseException as exc:
+            self.submit_note.clear()
             self.progress.fail(exc)
             raise
-        self._show_results(plan, results)
 
-    def _show_results(self, plan: Plan, results: pd.DataFrame) -> None:
+    def _show_results(self, results: pd.DataFrame, journal: str) -> None:
         self.results = results
-        counts = results["outcome"].value_counts()
-        title = f"Results: {plan.summary.action} warmup, {plan.description}"
-        self.results_view.value = results_html(results, title)
-        self.download.value = csv_link(results, f"warmup-{plan.id}.csv")
-        changed = int(counts.get("changed", 0))
-        self.undo_button.layout.display = "" if changed else "none"
-        failed = int(counts.get("failed", 0))
-        tone = "error" if failed else "ok"
-        self._say(f"Done: {changed} changed, {failed} failed of {len(results)}.", tone)
+        self.submit_note.clear()
+        plan_id = results.attrs.get("instantly_nb", {}).get("plan_id", "run")
+        self.results_box.show(
+            f"Results: {self._last_run}", results, journal or None, f"warmup-{plan_id}.csv"
+        )
+        self.targets.refresh_warmup(results)
+        self._update_buttons()
+
+    # --- what a run allows next --------------------------------------------------------------
+
+    async def _resume(self) -> None:
+        outcome = self.results_box.outcome
+        if outcome is None or not outcome.resumable or outcome.journal is None:
+            raise RequestValidationError("Nothing to resume: the last run sent all it planned")
+        journal = outcome.journal
+        self.status.clear()
+        run = aresume(
+            self._client(), journal, on_update=self.progress.on_update,
+            stop=self.progress.stop_event,
+        )  # fmt: skip
+        self._show_results(await self._watch(run, resumed=True), journal)
+
+    async def _retry(self) -> None:
+        results = self._last_results()
+        chosen = self.results_box.selected_emails()
+        emails = retry_emails(results, chosen)
+        if not emails:
+            raise RequestValidationError(
+                "None of the selected rows failed: select failed rows, or none to retry them all"
+                if chosen else "No failed row to retry"
+            )  # fmt: skip
+        note = self.results_box.note
+        note.say(f"Planning a retry of {len(emails)} account(s)…", "info")
+        action = results.attrs.get("instantly_nb", {}).get("action", self.action.value)
+        plan = await aplan(
+            self._client(), action, emails, confirm_above=self.confirm_above,
+            progress=self._reading("Planning the retry: reading", note),
+        )  # fmt: skip
+        plan.description = f"retry of {len(emails)} failed account(s) of {self._last_run}"
+        if plan.summary.change and confirm_count(plan.summary) is None:
+            await self._run(plan, None)  # the failed rows were confirmed once: run them again
+            return
+        self._clear_steps()
+        self._show_plan(plan, "Retry plan ready: ")
 
     async def _prepare_undo(self) -> None:
+        results = self._last_results()
+        self.results_box.note.say("Preparing the undo plan…", "info")
+        plan = await aundo(self._client(), results)
+        left = plan.description.partition("; ")[2]  # accounts undo cannot put back, if any
+        plan.description = f"undo of {self._last_run}" + (f"; {left}" if left else "")
+        self._clear_steps()
+        self._undo_from = self.action.value
+        self._set_action(plan.summary.action)
+        self._show_plan(plan, "Undo plan ready: ")
+
+    def _last_results(self) -> pd.DataFrame:
         if self.results is None:
-            raise RequestValidationError("nothing to undo yet")
-        plan = await aundo(self._client(), self.results)
-        plan.description = f"undo of {self._last_run}"
-        self._quiet = True  # the panel itself switches the action: not a new choice
-        try:
-            self.action.value = plan.summary.action
-        finally:
-            self._quiet = False
-        self._show_plan(plan)
-        self._say("Undo plan ready: review it, then Submit.", "warn")
+            raise RequestValidationError("Nothing has run yet: Preview, then Submit")
+        return self.results
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -285,9 +382,9 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
             raise RequestValidationError("Connect to a workspace first (type the API key)")
         return self.client
 
-    def _start(self, coro: Coroutine[Any, Any, None], exclusive: bool = True) -> None:
-        if not self.steps.start(coro, exclusive):
-            self._say("Still working on the previous step…", "warn")
+    def _start(self, coro: Coroutine[Any, Any, None], note: Note, exclusive: bool = True) -> None:
+        if not self.steps.start(coro, self._said(note), exclusive):
+            note.say("Still working on the previous step…", "warn")
 
     @property
     def task(self) -> asyncio.Task[Any] | None:
@@ -298,16 +395,47 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         """Wait until every step started so far (and any it started) has finished."""
         await self.steps.idle()
 
-    def _failed(self, exc: BaseException) -> None:
-        self._say(f"{type(exc).__name__}: see the message below.", "error")
+    def _clear_steps(self) -> None:
+        """A new preview: no plan, no progress, no results, no message of an earlier step."""
+        self.plan = None
+        self.preview.clear()
+        self.progress.layout.display = "none"
+        self._clear_results()
+        for note in (self.status, self.submit_note):
+            note.clear()
+        self._update_buttons()
+
+    def _clear_results(self) -> None:
+        self.results = None
+        self.results_box.clear()
+
+    def _action_changed(self) -> None:
+        if not self._quiet:
+            self._undo_from = None  # the person chose an action: theirs from now on
+        self._invalidate()
+
+    def _set_action(self, action: str) -> None:
+        """Switch the Action toggle without it counting as a new choice."""
+        self._quiet = True
+        try:
+            self.action.value = action
+        finally:
+            self._quiet = False
 
     def _invalidate(self) -> None:
         self._choice += 1
-        if self._quiet or self.plan is None:
+        if self._quiet:
+            return
+        if self.status.tone == "error":  # an error about the old choice no longer applies
+            self.status.say(CHOOSE, "info")
+        if self.plan is None:
             return
         self.plan = None
-        self.plan_view.value = "<p><i>The choice changed: Preview again.</i></p>"
-        self.confirm.layout.display = "none"
+        if self._undo_from is not None:  # the undo plan is withdrawn: back to the choice
+            restore, self._undo_from = self._undo_from, None
+            self._set_action(restore)
+        self.preview.withdraw("The choice changed: Preview again.")
+        self.status.say("The choice changed: Preview again.", "warn")
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -318,20 +446,21 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
             self.submit_button.disabled = not (ready and allowed)
             self.submit_button.description = submit_label(summary)
         self.preview_button.disabled = not ready
-        self.undo_button.disabled = not ready
+        outcome = self.results_box.outcome
+        self.resume_button.disabled = not (ready and outcome is not None and outcome.resumable)
+        self.retry_button.disabled = not (ready and outcome is not None and outcome.retryable)
+        self.undo_button.disabled = not (ready and outcome is not None and outcome.restorable)
         self.load_button.disabled = self.client is None
 
-    def _reading(self, what: str) -> ReadListener:
-        """A read's progress in the status line, as it goes."""
+    def _reading(self, what: str, note: Note | None = None) -> ReadListener:
+        """A read's progress in a note (the status line by default), as it goes."""
+        shown = note if note is not None else self.status
 
         def show(pages: int, accounts: int, finished: bool) -> None:
             if not finished:
-                self._say(f"{what}… {pages} page(s), {accounts:,} account(s)", "info")
+                shown.say(f"{what}… {pages} page(s), {accounts:,} account(s)", "info")
 
         return show
-
-    def _say(self, text: str, tone: str) -> None:
-        self.status.value = f"<span style='color:{_TONES[tone]}'>{html.escape(text)}</span>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         return with_full_text(super()._repr_mimebundle_(**kwargs), repr(self))
@@ -339,4 +468,6 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
     def __repr__(self) -> str:
         name = self.client.name if self.client is not None else "(not connected)"
         progress = self.progress.model if self.progress.model.phase != "idle" else None
-        return panel_text(name, self.status.value, self.plan, progress, self.results)
+        notes = [self.status.value, self.submit_note.value, self.results_box.status.value,
+                 self.results_box.note.value]  # fmt: skip
+        return panel_text(name, notes, self.plan, progress, self.results)

@@ -22,7 +22,7 @@ from ..models import Job
 from ..progress import JobState, RunProgress
 from ..sync_client import Client, async_client
 from ._job_row import BAR_STYLES, COLOURS, JobRow
-from ._report import guarded, show_error, spawn, with_full_text
+from ._report import guarded, plain_words, show_error, spawn, with_full_text
 from ._throttle import DEFAULT_INTERVAL, Throttle, Timer
 
 __all__ = ["STOP_NOTE", "JobProgress"]
@@ -140,18 +140,24 @@ class JobProgress(w.VBox):  # type: ignore[misc]
         except Exception as exc:
             self._report(exc)
 
-    def reset(self, title: str = "") -> None:
-        """Forget the previous run (a panel reuses one JobProgress for each run)."""
+    def reset(self, title: str = "", *, keep_finished: bool = False) -> None:
+        """Forget the previous run (a panel reuses one JobProgress for each run).
+
+        ``keep_finished`` keeps the jobs that ended: a resumed run does not send them again,
+        and they are still part of its plan.
+        """
         self.stop_watching()
         self.task = None
+        kept = {k: r for k, r in self.model.jobs.items() if r.terminal} if keep_finished else {}
         self.model.reset(title)
+        self.model.jobs.update(kept)
         self.stop_event.clear()
         self.output.outputs = ()  # clear_output() would print escape codes outside a kernel
         self.redraw()
 
     def fail(self, exc: BaseException) -> None:
-        """The run broke: red overall state with the message; the details go to ``output``."""
-        self.model.fail(f"{type(exc).__name__}: {exc}")
+        """The run broke: red overall state with the message, in plain words."""
+        self.model.fail(plain_words(exc))
         self.redraw()
 
     def redraw(self) -> None:
@@ -203,7 +209,7 @@ class JobProgress(w.VBox):  # type: ignore[misc]
             except JobTimeoutError:
                 continue  # still running: a watcher keeps watching until told to stop
             except Exception as exc:
-                self.model.mark_error(job_id, f"{type(exc).__name__}: {exc}")
+                self.model.mark_error(job_id, plain_words(exc))
                 self._throttle.request()
                 raise
 
@@ -256,10 +262,13 @@ class JobProgress(w.VBox):  # type: ignore[misc]
                        *(part for row in rows for part in row.parts())]):  # fmt: skip
             tone = model.tone
             title = html.escape(model.title or "Warmup jobs")
-            message = f" - {html.escape(model.message)}" if model.message else ""
+            said = model.phase
+            if model.message:  # "stopped: 4 job(s) not submitted" says its phase already
+                said = model.message if model.message.startswith(said) else (
+                    f"{said} - {model.message}"
+                )  # fmt: skip
             self.heading.value = (
-                f"<b>{title}</b> <span style='color:{COLOURS[tone]}'>"
-                f"{html.escape(model.phase)}{message}</span>"
+                f"<b>{title}</b> <span style='color:{COLOURS[tone]}'>{html.escape(said)}</span>"
             )
             self.overall.value = round(model.percent, 1)
             self.overall.bar_style = BAR_STYLES[tone]

@@ -62,7 +62,7 @@ def check_states(world: World, plan: Plan, results: pd.DataFrame) -> None:
             continue
         if row.outcome == "changed":
             assert row.after == goal != row.before, row
-        elif row.outcome in ("unchanged", "skipped"):
+        elif row.outcome in ("unchanged", "skipped", "excluded"):
             assert row.after == row.before, row
     change = set(plan.frame.loc[plan.frame["action"] == "change", "email"].str.lower())
     for account in world.emu.accounts():

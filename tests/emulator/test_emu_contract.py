@@ -19,9 +19,11 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from instantly_nb._analytics import analytics_emails
 from instantly_nb._clock import VirtualClock
 from instantly_nb._warmup import WarmupRequest
 from instantly_nb.emulator import Emulator
+from instantly_nb.errors import RequestValidationError
 from instantly_nb.models import AccountFilter
 
 DOC_URI = "urn:instantly:openapi-v2"
@@ -251,3 +253,39 @@ def test_declared_error_answers_validate_against_their_schemas(
     fits(401, client.get("/api/v2/accounts/ghost%40x.io", headers={"Authorization": "Bearer no"}))
     emu.plan_active = False
     fits(402, client.get("/api/v2/accounts/ghost%40x.io"))
+
+
+def test_every_warmup_analytics_answer_validates(emu: Emulator, client: httpx.Client) -> None:
+    """Every account of the workspace (warming, paused, in error, one paused just now) and
+    unknown emails, in one answer shape the OpenAPI document accepts."""
+    validator = response_validator("post", "/api/v2/accounts/warmup-analytics")
+    emails = [a["email"] for a in emu.accounts()]
+    emu.set_warmup_status(emails[0], 0)
+    emails += ["nobody@nowhere.io", emails[1].upper()]
+    for start in range(0, len(emails), 100):
+        response = client.post(
+            "/api/v2/accounts/warmup-analytics", json={"emails": emails[start : start + 100]}
+        )
+        assert response.status_code == 200
+        validator.validate(response.json())
+    assert not validator.is_valid({"email_date_data": {"a@b.co": {"2026-10-01": {"sent": "5"}}}})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_EMAIL, min_size=1, max_size=100, unique_by=str.lower))
+def test_every_warmup_analytics_request_validates(emails: list[str]) -> None:
+    body = {"emails": list(analytics_emails(emails))}
+    request_validator("post", "/api/v2/accounts/warmup-analytics").validate(body)
+
+
+@pytest.mark.parametrize("emails", [[], [f"a{i}@b.co" for i in range(101)]])
+def test_the_analytics_schema_rejects_what_the_client_and_emulator_refuse(
+    emails: list[str], client: httpx.Client
+) -> None:
+    assert not request_validator("post", "/api/v2/accounts/warmup-analytics").is_valid(
+        {"emails": emails}
+    )
+    with pytest.raises(RequestValidationError):
+        analytics_emails(emails)
+    response = client.post("/api/v2/accounts/warmup-analytics", json={"emails": emails})
+    assert response.status_code == 400

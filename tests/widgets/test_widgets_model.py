@@ -168,4 +168,5 @@ def test_the_confirmation_gate_grows_with_the_blast_radius(
     assert confirm_count(summary) == need
     assert may_submit(summary, typed) is allowed
     assert may_submit(None, typed) is False
-    assert submit_label(summary) == f"Submit: disable {summary.change} account(s)"
+    label = f"Submit: disable {summary.change} account(s)" if summary.change else "Submit"
+    assert submit_label(summary) == label

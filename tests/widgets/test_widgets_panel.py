@@ -1,4 +1,9 @@
-"""WarmupPanel headless: driven with .value and Button.click(), on the emulated workspace."""
+"""WarmupPanel headless: driven with .value and Button.click(), on the emulated workspace.
+
+The sequence choose -> preview -> confirm -> run -> results, the confirmation rule, the key,
+and errors said in plain words next to the control that caused them. Runs that stop, resume,
+retry and undo are in test_widgets_panel_runs.py.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +11,49 @@ import asyncio
 import base64
 import datetime
 import io
+import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pandas as pd
 import pytest
-from helpers import posts, states, warmup_jobs, workspace
-from widget_helpers import saved_state, tree
+from helpers import assert_results_match_the_workspace, posts, states, warmup_jobs, workspace
+from widget_helpers import click, drive, saved_state, select, tree
 
-from instantly_nb import ConfirmationRequired, DemoInstantly
+from instantly_nb import ConfirmationRequired, DemoInstantly, errors, read_emails
+from instantly_nb._confirm import CONFIRM_ABOVE
 from instantly_nb._demo import DEMO_BASE_URL
 from instantly_nb.emulator import Emulator
+from instantly_nb.planner import plan_disable
 from instantly_nb.testing import VirtualClock
 from instantly_nb.widgets import WarmupPanel
 
-
-def drive(client: Any, steps: Callable[[WarmupPanel], Coroutine[Any, Any, None]]) -> WarmupPanel:
-    """Build the panel inside a running loop (as in a kernel), run ``steps``, wait for it."""
-
-    async def main() -> WarmupPanel:
-        panel = WarmupPanel(client)
-        await panel.idle()
-        await steps(panel)
-        await panel.idle()
-        return panel
-
-    return asyncio.run(main())
-
-
-async def click(panel: WarmupPanel, button: Any) -> None:
-    button.click()
-    await panel.idle()
-
-
-def _rows(view_html: str) -> int:
-    """Data rows of the account table (not the counts above it)."""
-    table = view_html.split("<table class='instantly-nb-rows'", 1)[1].split("</table>", 1)[0]
-    return table.count("<tr>") - 1  # minus the header
+# Every exception class we raise: none may be named in what the panel says.
+ERROR_NAMES = [name for name in errors.__all__ if name.endswith(("Error", "Required", "Failed"))]
 
 
 def _csv(link_html: str) -> pd.DataFrame:
     data = re.search(r"base64,([A-Za-z0-9+/=]+)", link_html)
     assert data is not None
     return pd.read_csv(io.BytesIO(base64.b64decode(data.group(1))))
+
+
+def _table_rows(rows: Any) -> list[list[Any]]:
+    """The rows an ITable holds for the browser (all of them: nothing downsampled)."""
+    assert "downsampling_warning" not in rows.table._dt_args
+    return list(json.loads(rows.table._dt_args["data_json"]))
+
+
+def _said(panel: WarmupPanel) -> str:
+    """Every message the panel shows, as text."""
+    notes = [
+        panel.status, panel.submit_note, panel.results_box.status, panel.results_box.note,
+        panel.targets.upload_note, panel.targets.load_note, panel.key_box.note,
+        panel.preview.confirm_note,
+    ]  # fmt: skip
+    return " | ".join(n.text for n in notes)
 
 
 def test_disable_progress_results_then_undo_restores_the_workspace() -> None:
@@ -67,29 +69,37 @@ def test_disable_progress_results_then_undo_restores_the_workspace() -> None:
         assert panel.filter.label == "(none)"  # shown selected, not an empty dropdown
         assert len(panel.tag.options) > 1  # loaded from the workspace
         assert panel.submit_button.disabled  # nothing previewed yet
+        assert panel.results_box.layout.display == "none"
         panel.filter.value = "ACC_FILTER_W_ACTIVE"
         await click(panel, panel.preview_button)
         plan = panel.plan
         assert plan is not None and 50 < plan.summary.change <= 100
         seen["targets"] = list(plan.frame.loc[plan.frame["action"] == "change", "email"])
         assert f"{plan.summary.change}</b><br><small>will change" in panel.plan_view.value
-        assert _rows(panel.plan_view.value) == min(plan.summary.change, 50)
-        assert panel.confirm.layout.display == "none"  # small plan: one click
+        assert "these are exactly the" in panel.plan_view.value
+        shown = _table_rows(panel.preview_table)
+        assert sorted(r[0] for r in shown) == sorted(plan.frame["email"])  # every row, not 50
+        assert panel.preview.confirm_box.layout.display == "none"  # small plan: one click
         assert not panel.submit_button.disabled
         assert (
             panel.submit_button.description == f"Submit: disable {plan.summary.change} account(s)"
         )
+        assert panel.submit_button.layout.width == "auto"  # the count is never cut off
         await click(panel, panel.submit_button)
         seen["after_disable"] = states(client)
         seen["progress"] = (panel.progress.overall.value, panel.progress.overall.bar_style)
         seen["results"] = panel.results
         seen["download"] = panel.download.value
-        seen["results_view"] = panel.results_view.value
-        assert panel.undo_button.layout.display == ""
+        seen["results_rows"] = _table_rows(panel.results_table)
+        seen["journal"] = panel.results_box.journal.value
+        seen["status"] = panel.results_box.status.text
+        assert not panel.undo_button.disabled and panel.resume_button.disabled
+        assert panel.retry_button.disabled  # nothing failed
         await click(panel, panel.undo_button)
-        assert panel.action.value == "enable"
+        assert panel.action.value == "enable"  # the toggle shows what the plan on screen does
         assert panel.plan is not None and panel.plan.summary.change == len(seen["targets"])
         assert "undo of disable warmup" in panel.plan_view.value
+        assert panel.results_box.layout.display == "none"  # a new preview: old results gone
         await click(panel, panel.submit_button)
 
     panel = drive(client, steps)
@@ -100,15 +110,18 @@ def test_disable_progress_results_then_undo_restores_the_workspace() -> None:
     results = seen["results"]
     assert sorted(results["email"]) == sorted(targets)
     assert (results["outcome"] == "changed").all()
-    assert _rows(seen["results_view"]) == min(len(targets), 50)
-    assert f"<b>{len(targets)}</b> changed" in seen["results_view"]
+    assert sorted(r[0] for r in seen["results_rows"]) == sorted(targets)
+    assert seen["status"] == f"Done: {len(targets)} changed of {len(targets)}."
     downloaded = _csv(seen["download"])
     assert sorted(downloaded["email"]) == sorted(targets)
     assert list(downloaded.columns) == list(results.columns)
+    assert re.search(r"Journal: <code>instantly_nb_runs/[^<]+\.jsonl</code>", seen["journal"])
     assert states(client) == before  # undone: every account back where it was
     assert len(warmup_jobs(client)) == 2
     assert (panel.progress.overall.value, panel.progress.overall.bar_style) == (100.0, "success")
-    assert "Done:" in panel.status.value
+    assert panel.results_box.status.text.startswith("Done:")
+    assert panel.action.value == "disable"  # the undo ran: the toggle shows the choice again
+    assert_results_match_the_workspace(client, panel.results)
 
 
 def test_large_plans_need_the_count_typed_before_submit() -> None:
@@ -120,16 +133,19 @@ def test_large_plans_need_the_count_typed_before_submit() -> None:
         plan = panel.plan
         assert plan is not None and plan.summary.touches_every_account
         n = plan.summary.change
-        assert panel.confirm.layout.display == ""
+        assert panel.preview.confirm_box.layout.display == ""
         assert f"Type <b>{n}</b> below to confirm" in panel.plan_view.value
         assert panel.submit_button.disabled
         await click(panel, panel.submit_button)  # click() ignores `disabled`: the gate must not
-        assert f"Not submitted: type {n} in Confirm first" in panel.status.value
+        assert panel.submit_note.text == f"Not submitted: type {n} in Confirm first."
         panel.confirm.value = str(n - 1)
         assert panel.submit_button.disabled
+        expected = f"Type exactly {n}, the number of accounts that will change."
+        assert panel.preview.confirm_note.text == expected  # a wrong count says what is wanted
         await click(panel, panel.submit_button)
         assert posts(client) == []  # nothing was sent
         panel.confirm.value = f" {n} "
+        assert panel.preview.confirm_note.text == "Confirmed: Submit is enabled."
         assert not panel.submit_button.disabled
         await click(panel, panel.submit_button)
 
@@ -138,6 +154,7 @@ def test_large_plans_need_the_count_typed_before_submit() -> None:
     assert panel.results is not None and (panel.results["outcome"] == "changed").any()
     assert set(states(client).values()) <= {0, -1, -2, -3}  # every account paused (or in error)
     assert panel.confirm.value == "" and panel.plan is None  # a plan runs once
+    assert panel.submit_note.text == ""  # the earlier refusal is not left standing
 
 
 @pytest.mark.parametrize("extra", [0, 1])
@@ -151,34 +168,46 @@ def test_the_panel_asks_exactly_when_execute_would(extra: int) -> None:
         panel.filter.value = "ACC_FILTER_W_ACTIVE"
         await click(panel, panel.preview_button)
 
-    async def build() -> WarmupPanel:
-        panel = WarmupPanel(client, confirm_above=limit)
-        await panel.idle()
-        await steps(panel)
-        await panel.idle()
-        return panel
-
-    panel = asyncio.run(build())
+    panel = drive(client, steps, confirm_above=limit)
     plan = panel.plan
     assert plan is not None and plan.summary.change == len(active)
     asks = panel.confirm_count() is not None
-    assert asks == bool(extra) == (panel.confirm.layout.display == "")
+    assert asks == bool(extra) == (panel.preview.confirm_box.layout.display == "")
     if asks:
         with pytest.raises(ConfirmationRequired):
             plan.execute(progress=False)
     assert posts(client) == []
 
 
+@pytest.mark.parametrize("extra", [0, 1])
+def test_by_default_the_panel_and_execute_share_the_one_threshold(extra: int) -> None:
+    client = workspace(1200)
+    emails = [e for e, s in states(client).items() if s == 1][: CONFIRM_ABOVE + extra]
+    assert len(emails) == CONFIRM_ABOVE + extra
+
+    async def steps(panel: WarmupPanel) -> None:
+        panel.target_kind.value = "emails"
+        panel.emails.value = "\n".join(emails)
+        await click(panel, panel.preview_button)
+
+    panel = drive(client, steps)
+    assert panel.confirm_count() == (CONFIRM_ABOVE + 1 if extra else None)
+    plan = plan_disable(client, emails)
+    assert plan.summary.needs_confirmation == bool(extra)
+    assert (f"Type {CONFIRM_ABOVE + 1} in Confirm" in panel.status.text) == bool(extra)
+
+
 def test_changing_the_choice_after_preview_withdraws_the_plan() -> None:
     async def steps(panel: WarmupPanel) -> None:
         panel.filter.value = "ACC_FILTER_W_ACTIVE"
         await click(panel, panel.preview_button)
-        assert panel.plan is not None
+        assert panel.plan is not None and panel.preview_table.visible
         panel.search.value = "example"
         assert panel.plan is None and panel.submit_button.disabled
         assert "Preview again" in panel.plan_view.value
+        assert not panel.preview_table.visible  # no row of the withdrawn plan stays in sight
         await click(panel, panel.submit_button)
-        assert "Preview first" in panel.status.value
+        assert "Preview first" in panel.submit_note.text
 
     client = workspace(120)
     drive(client, steps)
@@ -194,15 +223,12 @@ def test_emails_pasted_uploaded_and_picked_with_exclusions() -> None:
         panel.emails.value = f"{active[0]}, {active[1]}\nemail\n"
         _upload(panel, "accounts.csv", f"Email,name\n{active[2]},x\n{active[3]},y\n".encode())
         assert panel.upload.value == ()  # read, then dropped from the widget state
-        assert "2 email(s) from <code>accounts.csv</code>" in panel.targets.upload_note.value
+        assert panel.targets.upload_note.text == "2 email(s) from accounts.csv"
         await click(panel, panel.load_button)
-        assert len(panel.pick.options) == 120
-        panel.targets.pick_filter.value = active[4]
-        assert [email for _, email in panel.pick.options] == [active[4]]
-        panel.pick.value = (active[4],)
-        panel.targets.pick_filter.value = ""  # the pick survives widening the list
-        assert panel.pick.value == (active[4],)
-        assert "1 picked · 120 of 120 accounts listed" in panel.targets.pick_note.value
+        assert len(_table_rows(panel.pick)) == 120  # every account, not a sample
+        assert select(panel.pick, lambda row: row["email"] == active[4]) == [active[4]]
+        assert panel.targets.picked == [active[4]]
+        assert f"1 picked</b>: {active[4]}" in panel.targets.pick_note.value
         panel.exclude.value = active[1]
         await click(panel, panel.preview_button)
 
@@ -213,7 +239,8 @@ def test_emails_pasted_uploaded_and_picked_with_exclusions() -> None:
     assert frame.loc[active[1], "reason"] == "excluded"
     assert panel.plan.summary.change == 4
     assert panel.plan.description == "5 email(s)"
-    assert "Skipped (1)" in panel.plan_view.value
+    plan_words = {row[0]: row[1] for row in _table_rows(panel.preview_table)}
+    assert plan_words[active[1]] == "skipped" and plan_words[active[0]] == "will change"
 
 
 def _upload(panel: WarmupPanel, name: str, content: bytes) -> None:
@@ -223,24 +250,36 @@ def _upload(panel: WarmupPanel, name: str, content: bytes) -> None:
     )  # fmt: skip
 
 
-def test_errors_land_in_the_output_and_the_status_turns_red() -> None:
+def test_errors_are_said_next_to_their_control_in_plain_words_and_do_not_linger() -> None:
+    seen: dict[str, str] = {}
+
     async def steps(panel: WarmupPanel) -> None:
         await click(panel, panel.preview_button)  # nothing chosen
-        assert "Choose a filter, a tag or a search" in panel.output.outputs[-1]["text"]
-        assert "#b91c1c" in panel.status.value
+        seen["nothing"] = panel.status.text
+        assert panel.status.tone == "error"
         panel.target_kind.value = "emails"
+        assert panel.status.tone == "info"  # the choice moved on: that error no longer applies
         _upload(panel, "wrong.csv", b"name,domain\nx,acme.com\n")
-        assert "no email column" in panel.output.outputs[-1]["text"]
+        seen["upload"] = panel.targets.upload_note.text
         assert panel.upload.value == () and panel.targets.uploaded == []
         panel.emails.value = "not-an-email\nbad@"
         await click(panel, panel.preview_button)
-        text = panel.output.outputs[-1]["text"]
-        assert text.startswith("RequestValidationError: 2 unusable email value(s)")
-        assert "item 0" in text and "item 1" in text
+        seen["emails"] = panel.status.text
+        seen["everything"] = _said(panel)
+        good = [e for e, s in states(panel.client).items() if s == 1][:2]  # type: ignore[arg-type]
+        panel.emails.value = "\n".join(good)
+        await click(panel, panel.preview_button)
 
     panel = drive(workspace(50), steps)
-    assert [o["name"] for o in panel.output.outputs] == ["stderr"] * 3
-    assert panel.plan is None
+    assert seen["nothing"].startswith("Nothing is chosen yet: choose a filter, a tag or a search")
+    assert seen["upload"].startswith("No email column: expected one named 'email'")
+    assert seen["emails"].startswith("2 unusable email value(s)")
+    assert "item 0" in seen["emails"] and "item 1" in seen["emails"]
+    for name in ERROR_NAMES:
+        assert name not in seen["everything"], name
+    assert panel.output.outputs == ()  # no traceback: these are not bugs
+    assert panel.plan is not None and panel.status.tone == "info"  # the error is gone
+    assert "unusable" not in _said(panel)
 
 
 def test_a_failed_job_shows_red_in_progress_and_results() -> None:
@@ -257,7 +296,10 @@ def test_a_failed_job_shows_red_in_progress_and_results() -> None:
     assert panel.progress.overall.bar_style == "danger"
     assert panel.progress.rows.children[0].bar.bar_style == "danger"
     assert "failed</span>" in panel.results_view.value
-    assert "#b91c1c" in panel.status.value and "failed of" in panel.status.value
+    assert panel.results_box.status.tone == "error"
+    assert panel.results_box.status.text.startswith("Finished with failures: ")
+    outcomes = [row[1] for row in _table_rows(panel.results_table)]
+    assert outcomes[0] == "failed"  # failures first, where they are seen
 
 
 def test_the_typed_key_is_cleared_and_never_in_any_widget_state() -> None:
@@ -287,7 +329,7 @@ def test_the_typed_key_is_cleared_and_never_in_any_widget_state() -> None:
     assert key not in repr(panel)
 
 
-def test_a_wrong_key_is_reported_and_asked_again() -> None:
+def test_a_wrong_key_is_reported_beside_connect_and_asked_again() -> None:
     emulator = Emulator(40, 3, clock=VirtualClock())
 
     async def main() -> WarmupPanel:
@@ -298,7 +340,8 @@ def test_a_wrong_key_is_reported_and_asked_again() -> None:
         return panel
 
     panel = asyncio.run(main())
-    assert panel.output.outputs[-1]["text"].startswith("AuthenticationError")
+    assert panel.key_box.note.text.startswith("401 Invalid API key")
+    assert "AuthenticationError" not in _said(panel) and panel.output.outputs == ()
     assert panel.client is None and panel.key.value == ""
     assert panel.key_box.layout.display == "" and panel.preview_button.disabled
     assert "wrong-key-123" not in saved_state()
@@ -307,7 +350,7 @@ def test_a_wrong_key_is_reported_and_asked_again() -> None:
 def test_the_default_is_the_demo_and_the_repr_is_text() -> None:
     panel = WarmupPanel()  # no loop running: still builds, says so
     assert isinstance(panel.client, DemoInstantly)
-    assert "No event loop running" in panel.status.value
+    assert "No event loop running" in panel.status.text
     text = repr(panel)
     assert text.startswith("WarmupPanel: workspace Demo workspace (emulated, 500 accounts)")
     assert panel._repr_mimebundle_()["text/plain"] == text
@@ -319,43 +362,73 @@ def test_the_default_is_the_demo_and_the_repr_is_text() -> None:
         await click(p, p.preview_button)
 
     shown = repr(drive(client, steps))
-    assert "Plan: disable warmup (accounts: warmup has errors)" in shown
+    assert "Plan: disable warmup" in shown and "filter 'Warmup has errors'" in shown
 
 
-def test_importing_without_ipywidgets_gives_an_install_hint() -> None:
+@pytest.mark.parametrize(
+    ("missing", "hint"),
+    [("ipywidgets", "pip install 'ipywidgets>=8.1'"),
+     ("anywidget", "pip install 'itables[widget]>=2.9'")],
+)  # fmt: skip
+def test_importing_without_a_widget_library_gives_an_install_hint(missing: str, hint: str) -> None:
     code = (
-        "import sys; sys.modules['ipywidgets'] = None\n"
+        f"import sys; sys.modules[{missing!r}] = None\n"
         "try:\n    import instantly_nb.widgets\n"
         "except ImportError as e:\n    print(e)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install 'ipywidgets>=8.1'" in out.stdout
+    assert hint in out.stdout
 
 
-@pytest.mark.parametrize("busy_click", ["preview_button", "submit_button"])
-def test_a_second_click_while_busy_is_refused(busy_click: str) -> None:
+def test_a_second_click_while_busy_is_refused() -> None:
     async def steps(panel: WarmupPanel) -> None:
         panel.filter.value = "ACC_FILTER_W_ERROR"
         panel.preview_button.click()  # not awaited: still planning
         assert panel.preview_button.disabled
-        getattr(panel, busy_click).click()
-        assert "Still working" in panel.status.value or "Preview first" in panel.status.value
+        panel.preview_button.click()
+        assert panel.status.text == "Still working on the previous step…"
+        panel.submit_button.click()
+        assert panel.submit_note.text.startswith("Preview first")
 
     client = workspace(120)
     drive(client, steps)
     assert posts(client) == []
 
 
-def test_long_reads_show_their_pages_in_the_status_line() -> None:
+def test_long_reads_show_their_pages_beside_the_control_that_started_them() -> None:
     client = workspace(1200)
-    said: list[str] = []
+    loading: list[str] = []
+    planning: list[str] = []
 
     async def steps(panel: WarmupPanel) -> None:
-        panel.status.observe(lambda change: said.append(change["new"]), "value")
+        panel.targets.load_note.observe(lambda c: loading.append(c["new"]), "value")
+        panel.status.observe(lambda c: planning.append(c["new"]), "value")
+        panel.target_kind.value = "emails"
         await click(panel, panel.load_button)
+        panel.target_kind.value = "selection"
         panel.filter.value = "ACC_FILTER_W_ACTIVE"
         await click(panel, panel.preview_button)
 
     drive(client, steps)
-    assert any(re.search(r"Loading the account list… 12 page\(s\), 1,200 account", s) for s in said)
-    assert any("Planning: reading… " in s for s in said)
+    assert any(
+        re.search(r"Loading the account list… 12 page\(s\), 1,200 account", s) for s in loading
+    )
+    assert "1200 accounts listed: select rows to pick them" in loading[-1]
+    assert any("Planning: reading… " in s for s in planning)
+
+
+def test_the_tables_hold_every_row_of_a_large_run() -> None:
+    client = workspace(1500)
+    emails = read_emails([a["email"] for a in client.emulator.accounts()])
+
+    async def steps(panel: WarmupPanel) -> None:
+        panel.everything.value = True
+        await click(panel, panel.preview_button)
+        panel.confirm.value = str(panel.confirm_count())
+        await click(panel, panel.submit_button)
+
+    panel = drive(client, steps)
+    assert panel.results is not None and len(panel.results) == len(emails)
+    shown = _table_rows(panel.results_table)
+    assert sorted(r[0] for r in shown) == sorted(emails)  # 1,500 rows, well above 64 KB
+    assert len(panel.results_table.table._dt_args["data_json"]) > 64_000

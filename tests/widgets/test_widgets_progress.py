@@ -204,8 +204,12 @@ def test_watch_reattaches_to_running_jobs_and_reports_unknown_ids() -> None:
     bars = _bars(progress)
     assert [b[1:] for b in bars[:2]] == [(100.0, "success"), (100.0, "success")]
     assert bars[2][2] == "danger"
-    assert "NotFoundError" in progress.rows.children[2].status.value
-    assert [o["text"].split(":")[0] for o in progress.output.outputs] == ["NotFoundError"]
+    # In plain words: what Instantly answered, never an exception class name.
+    assert "404 Background job not found" in progress.rows.children[2].status.value
+    assert [o["text"].split(" (")[0] for o in progress.output.outputs] == [
+        "404 Background job not found"
+    ]
+    assert "NotFoundError" not in progress.rows.children[2].status.value
     assert progress.model.phase == "finished"
     assert progress.overall.bar_style == "danger"
     assert progress.unwatch_button.layout.display == "none"

@@ -1,11 +1,13 @@
-"""Helpers for the headless widget tests: jobs and events without a server, widget walking."""
+"""Helpers for the headless widget tests: jobs and events without a server, widget walking,
+and a panel driven inside a running loop as in a kernel."""
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,52 @@ from ipywidgets.widgets.widget import _instances
 
 from instantly_nb.events import RunEvent
 from instantly_nb.models import Job
+from instantly_nb.widgets import WarmupPanel
+
+
+def drive(
+    client: Any, steps: Callable[[WarmupPanel], Coroutine[Any, Any, None]], **options: Any
+) -> WarmupPanel:
+    """Build the panel inside a running loop (as in a kernel), run ``steps``, wait for it."""
+
+    async def main() -> WarmupPanel:
+        panel = WarmupPanel(client, **options)
+        await panel.idle()
+        await steps(panel)
+        await panel.idle()
+        return panel
+
+    return asyncio.run(main())
+
+
+async def click(panel: WarmupPanel, button: Any) -> None:
+    button.click()
+    await panel.idle()
+
+
+def stop_once_submitted(panel: WarmupPanel, request: int) -> asyncio.Task[None]:
+    """Click Stop as a person would once job ``request`` (0-based) shows its job id."""
+
+    async def watch() -> None:
+        while True:
+            row = panel.progress.model.jobs.get(f"request-{request}")
+            if row is not None and row.job_id is not None:
+                panel.progress.stop_button.click()
+                return
+            await asyncio.sleep(0)  # the run yields between its steps (virtual time too)
+
+    return asyncio.ensure_future(watch())
+
+
+def select(table: Any, where: Callable[[Any], bool]) -> list[str]:
+    """Select the rows of a panel table (``Rows``) whose row satisfies ``where``, as clicks do.
+
+    Returns the emails of the rows selected.
+    """
+    frame = table.frame
+    positions = [i for i, (_, row) in enumerate(frame.iterrows()) if where(row)]
+    table.table.selected_rows = positions
+    return [str(frame["email"].iloc[i]) for i in positions]
 
 
 def job(

@@ -1,0 +1,116 @@
+"""What a run's results allow next, and how its end reads: Resume, Retry failed, Undo, the status.
+
+Read off the results frame alone (``results.py``): its outcomes and ``attrs["instantly_nb"]``
+(how the run ended, why, and its journal). The words never call a run done while a request of it
+was not sent, and never offer an action that would do nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..results import RESUMABLE_ERRORS
+from ._note import Tone
+
+__all__ = ["RETRY_OUTCOMES", "RunOutcome", "restorable", "retry_emails"]
+
+# Rows whose job ran and did not change them: sending them again may.
+RETRY_OUTCOMES = ("failed", "unchanged")
+
+
+def restorable(results: pd.DataFrame) -> int:
+    """Rows ``undo`` can put back: changed (or unplanned) from a state a request can set again.
+
+    An account whose warmup was in an error state before the run cannot be put back: no request
+    sets an error state (undo.py).
+    """
+    moved = results[results["outcome"].isin(["changed", "unplanned"])]
+    unplanned = moved["outcome"] == "unplanned"
+    return int((moved["before"].isin([0, 1]) | (unplanned & moved["before"].isna())).sum())
+
+
+def _retryable(results: pd.DataFrame) -> pd.Series:
+    # A failure a resume can still settle (a lost answer, a job still running) is Resume's:
+    # sending it again could change the account twice.
+    error = results["error"].fillna("")
+    resumable = error.str.startswith(RESUMABLE_ERRORS)
+    return results["outcome"].isin(RETRY_OUTCOMES) & ~resumable
+
+
+def retry_emails(results: pd.DataFrame, chosen: list[str] | None = None) -> list[str]:
+    """The emails Retry failed sends again: the retryable rows among ``chosen`` (all if None)."""
+    rows = results[_retryable(results)]
+    if chosen is not None:
+        wanted = {e.lower() for e in chosen}
+        rows = rows[rows["email"].str.lower().isin(wanted)]
+    return [str(e) for e in rows["email"]]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A run's counts and end, in words for the status line, and which actions it allows."""
+
+    counts: dict[str, int]
+    total: int
+    end: str  # events.RunEnd: finished, stopped, ended_early, stale
+    ended: str  # why it ended early, in words
+    journal: str | None
+    retryable: int
+    restorable: int
+
+    @classmethod
+    def of(cls, results: pd.DataFrame, journal: str | None = None) -> RunOutcome:
+        about: dict[str, Any] = results.attrs.get("instantly_nb", {})
+        counts = {str(k): int(v) for k, v in results["outcome"].value_counts().items()}
+        end = str(about.get("end") or "finished")
+        if end == "finished" and counts.get("not_submitted"):
+            end = "stopped"  # never "done" while a request was not sent
+        return cls(
+            counts, len(results), end,
+            str(about.get("ended") or ""), about.get("journal") or journal,
+            int(_retryable(results).sum()), restorable(results),
+        )  # fmt: skip
+
+    def n(self, outcome: str) -> int:
+        return self.counts.get(outcome, 0)
+
+    @property
+    def resumable(self) -> bool:
+        """Whether Resume has something to send or settle: a run that did not finish."""
+        return self.end in ("stopped", "ended_early") and self.journal is not None
+
+    def words(self) -> tuple[str, Tone]:
+        """The status line: how the run ended, its counts, and what to do next."""
+        counts = self._counts()
+        unsent = self.n("not_submitted")
+        if self.end == "stopped":
+            return (
+                f"Stopped: {counts}. Resume sends the {unsent} account(s) not submitted.",
+                "warn",
+            )
+        if self.end == "stale":
+            return (
+                f"Stopped because the workspace changed since the preview ({self.ended}): "
+                f"{counts}. Preview again to plan the rest.",
+                "error",
+            )
+        if self.end == "ended_early":
+            return f"Ended early ({self.ended}): {counts}. Resume finishes what is left.", "warn"
+        failed = self.n("failed") + self.n("unchanged")
+        if failed:
+            retry = " Retry failed sends them again." if self.retryable else ""
+            return f"Finished with failures: {counts}.{retry}", "error"
+        return f"Done: {counts}.", "ok"
+
+    def _counts(self) -> str:
+        shown = [f"{self.n('changed')} changed"]
+        for outcome, word in (("not_submitted", "not submitted"), ("failed", "failed"),
+                              ("unchanged", "unchanged"), ("unplanned", "changed outside the plan"),
+                              ("skipped", "skipped"), ("excluded", "excluded"),
+                              ("not_found", "not found")):  # fmt: skip
+            if self.n(outcome):
+                shown.append(f"{self.n(outcome)} {word}")
+        return ", ".join(shown) + f" of {self.total}"
