@@ -29,6 +29,7 @@ from ._confirm import CONFIRM_ABOVE
 from ._warmup import Action
 from .errors import RequestValidationError
 from .events import FleetListener, StopSignal
+from .fleet_frames import FleetRead, workspace_column
 from .fleet_progress import FleetTextProgress
 from .fleet_records import FleetRecord
 from .fleet_run import execute_fleet
@@ -38,7 +39,7 @@ from .plan import Plan
 from .records import PLAN_COLUMNS
 from .sync_client import Client
 from .targets import Selection, Target, read_emails
-from .workspaces import FleetRead, Workspaces, workspace_column
+from .workspaces import Workspaces
 
 __all__ = ["FleetPlan", "aplan_fleet", "aundo_fleet"]
 

@@ -26,13 +26,16 @@ from ._warmup import Action
 from .errors import RequestValidationError
 from .records import PLAN_COLUMNS, PlanRecord
 
-__all__ = ["BY_WORKSPACE_COLUMNS", "FleetRecord", "FleetSummary", "risk_kinds"]
+__all__ = [
+    "BY_WORKSPACE_COLUMNS", "WORKSPACE_COLUMN", "FleetRecord", "FleetSummary", "risk_kinds",
+]  # fmt: skip
 
-WORKSPACE = "workspace"
+# Where a frame of several workspaces names each row's workspace: its first column.
+WORKSPACE_COLUMN = "workspace"
 
 # One row per workspace in a fleet plan's preview (``FleetRecord.by_workspace``).
 BY_WORKSPACE_COLUMNS: dict[str, str] = {
-    WORKSPACE: "string",
+    WORKSPACE_COLUMN: "string",
     "targeted": "Int64",
     "change": "Int64",
     "skip": "Int64",
@@ -131,13 +134,13 @@ class FleetRecord:
     def frame(self) -> pd.DataFrame:
         """One row per targeted email: ``workspace`` (empty when found in none), then the plan
         columns (``PLAN_COLUMNS``)."""
-        parts = [p.frame.assign(**{WORKSPACE: name}) for name, p in self.plans.items()]
+        parts = [p.frame.assign(**{WORKSPACE_COLUMN: name}) for name, p in self.plans.items()]
         nowhere = pd.Series(pd.NA, index=self.unplaced.index, dtype="string")
-        parts.append(self.unplaced.assign(**{WORKSPACE: nowhere}))
+        parts.append(self.unplaced.assign(**{WORKSPACE_COLUMN: nowhere}))
         filled = [p for p in parts if len(p)] or parts[:1]
         frame = pd.concat(filled, ignore_index=True)
-        frame[WORKSPACE] = frame[WORKSPACE].astype("string")
-        return frame[[WORKSPACE, *PLAN_COLUMNS]].astype(PLAN_COLUMNS)
+        frame[WORKSPACE_COLUMN] = frame[WORKSPACE_COLUMN].astype("string")
+        return frame[[WORKSPACE_COLUMN, *PLAN_COLUMNS]].astype(PLAN_COLUMNS)
 
     @property
     def by_workspace(self) -> pd.DataFrame:
@@ -146,7 +149,7 @@ class FleetRecord:
         for name, plan in self.plans.items():
             s = plan.summary
             rows.append({
-                WORKSPACE: name, "targeted": s.targeted, "change": s.change, "skip": s.skip,
+                WORKSPACE_COLUMN: name, "targeted": s.targeted, "change": s.change, "skip": s.skip,
                 "not_found": s.not_found, "at_risk": s.at_risk,
                 "risks": risk_kinds(plan.frame["risk"]), "jobs": s.jobs,
                 "estimated_seconds": s.estimated_seconds,
@@ -154,7 +157,7 @@ class FleetRecord:
         if len(self.unplaced):
             n = len(self.unplaced)
             rows.append({
-                WORKSPACE: None, "targeted": n, "change": 0, "skip": 0, "not_found": n,
+                WORKSPACE_COLUMN: None, "targeted": n, "change": 0, "skip": 0, "not_found": n,
                 "at_risk": 0, "risks": "", "jobs": 0, "estimated_seconds": 0.0,
             })  # fmt: skip
         return pd.DataFrame(rows, columns=list(BY_WORKSPACE_COLUMNS)).astype(BY_WORKSPACE_COLUMNS)

@@ -27,12 +27,13 @@ from . import _constants as C
 from ._confirm import check_confirmation
 from .errors import InstantlyError, PlanStaleError, RequestValidationError
 from .events import FleetListener, Listener, RunEvent, StopSignal
+from .fleet_frames import WORKSPACE_COLUMN, with_workspace
 from .fleet_records import FleetRecord
 from .journal import Journal, Replay
 from .records import PlanRecord
 from .results import RESULT_COLUMNS, RunState, results_frame, results_rows
 from .run import execute
-from .workspaces import WORKSPACE_COLUMN, Workspaces, with_workspace
+from .workspaces import Workspaces
 
 __all__ = ["execute_fleet", "resume_fleet"]
 

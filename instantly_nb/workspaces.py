@@ -19,8 +19,6 @@ import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -29,36 +27,20 @@ from . import _constants as C
 from .client import AsyncInstantly
 from .errors import (
     ConfigurationError,
-    InstantlyError,
     NotFoundError,
     PermissionDeniedError,
     RequestValidationError,
 )
-from .progress_text import ReadListener, read_listener
+from .fleet_frames import WORKSPACE_COLUMN, FleetRead, split_target, with_workspace
+from .progress_text import ReadListener
 from .sync_client import Client, Instantly, LoopRunner, async_client
-from .targets import Selection, Target
+from .targets import Target
+from .workspace_group import Discovery, Identity, discover, same_name
 
-__all__ = ["WORKSPACE_COLUMN", "FleetRead", "Identity", "Workspaces", "same_name"]
+__all__ = ["Workspaces"]
 
 log = logging.getLogger("instantly_nb")
 T = TypeVar("T")
-
-WORKSPACE_COLUMN = "workspace"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What ``GET /workspaces/current`` said about a member (``id`` None: the key may not ask)."""
-
-    name: str  # the member's name in the set
-    id: str | None
-    base_url: str
-    as_workspace: str | None = None
-
-
-def same_name(a: object, b: object) -> bool:
-    """Workspace names compared as people read them: case and spacing aside."""
-    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
 
 
 class Workspaces(LoopRunner):
@@ -324,50 +306,9 @@ class Workspaces(LoopRunner):
         return with_workspace(await self.gather(one, list(parts)))
 
     def split(self, target: Target, names: Iterable[str] | None = None) -> dict[str, Target] | None:
-        """``target`` per workspace when it says where each email is, else None.
-
-        A ``Selection`` applies in every chosen workspace; a DataFrame (or CSV file) with a
-        ``workspace`` column is split by it. Bare emails (None) must be looked up.
-        """
-        chosen = self.resolve(names)
-        if isinstance(target, Selection):
-            return dict.fromkeys(chosen, target)
-        frame = target
-        if isinstance(target, str | Path) and Path(target).is_file():
-            try:
-                frame = pd.read_csv(target, dtype=str, keep_default_na=False, na_values=[""])
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
-                return None  # read_emails reports the file's trouble in its own words
-        if not isinstance(frame, pd.DataFrame):
-            return None
-        column = workspace_column(frame)
-        if column is None:
-            return None
-        where = frame[column]
-        missing = [f"row {i}" for i, v in enumerate(where) if pd.isna(v) or not str(v).strip()]
-        if missing:
-            raise RequestValidationError(
-                f"{len(missing)} row(s) name no workspace in the {column!r} column", missing
-            )
-        spelled: dict[str, str] = {}
-        for value in sorted({str(v) for v in where}):
-            match = [n for n in self.names if same_name(n, value)]
-            if not match:
-                raise RequestValidationError(
-                    f"the target names workspace {value!r}, not in this set: {self.names}"
-                )
-            if match[0] not in chosen:
-                raise RequestValidationError(
-                    f"the target has rows of workspace {match[0]!r}, left out by workspaces="
-                    f"{chosen}: drop those rows, or name it too"
-                )
-            spelled[value] = match[0]
-        named = where.astype(str).map(spelled)
-        return {
-            name: frame.loc[(named == name).to_numpy()].drop(columns=[column])
-            for name in chosen
-            if (named == name).any()
-        }
+        """``target`` per workspace when it says where each email is, else None (bare emails:
+        look them up). See ``fleet_frames.split_target``."""
+        return split_target(target, self.names, self.resolve(names))
 
     # --- discovering an admin key's workspaces -----------------------------------------------
 
@@ -403,7 +344,7 @@ class Workspaces(LoopRunner):
             ``base_url``, ``rate``, ``timeout``... as for ``Instantly``.
         """
         admin = Instantly(api_key, **client_options)
-        found = admin._run(_discover(admin, include_admin, shared_budget, concurrency))
+        found = admin._run(discover(admin, include_admin, shared_budget, concurrency))
         fleet = cls._made(admin, found, concurrency)
         fleet._owned.append(admin)
         return fleet
@@ -420,13 +361,13 @@ class Workspaces(LoopRunner):
     ) -> Workspaces:
         """``from_admin_key`` for async code: its members are ``AsyncInstantly`` clients."""
         admin = AsyncInstantly(api_key, **client_options)
-        found = await _discover(admin, include_admin, shared_budget, concurrency)
+        found = await discover(admin, include_admin, shared_budget, concurrency)
         fleet = cls._made(admin, found, concurrency)
         fleet._owned.append(admin)
         return fleet
 
     @classmethod
-    def _made(cls, admin: Client, found: _Discovery, concurrency: int) -> Workspaces:
+    def _made(cls, admin: Client, found: Discovery, concurrency: int) -> Workspaces:
         if not found.members:
             why = "; ".join(f"{n}: {w}" for n, w in found.skipped.items()) or "the list is empty"
             raise ConfigurationError(f"this admin key reaches no client workspace ({why})")
@@ -509,114 +450,3 @@ class Workspaces(LoopRunner):
             f"<div class='instantly-nb-workspaces'><b>{len(self)} workspace(s)</b>, "
             f"{self.concurrency} at a time<table>{rows}{skipped}</table></div>"
         )
-
-
-class FleetRead:
-    """One read-progress line for a read made in several workspaces at once (their sums)."""
-
-    def __init__(self, progress: bool | ReadListener, title: str, names: Iterable[str]) -> None:
-        self.state = dict.fromkeys(names, (0, 0, False))
-        self.target = read_listener(progress, f"{title} in {len(self.state)} workspace(s)")
-
-    def member(self, name: str) -> ReadListener | bool:
-        if self.target is None:
-            return False
-        target = self.target
-
-        def report(pages: int, accounts: int, finished: bool) -> None:
-            self.state[name] = (pages, accounts, finished)
-            states = self.state.values()
-            target(sum(s[0] for s in states), sum(s[1] for s in states), all(s[2] for s in states))
-
-        return report
-
-
-def workspace_column(frame: pd.DataFrame) -> object | None:
-    """The frame's ``workspace`` column (any case), or None."""
-    found = [
-        c for c in frame.columns if isinstance(c, str) and c.strip().lower() == WORKSPACE_COLUMN
-    ]
-    if len(found) > 1:
-        raise RequestValidationError(f"several workspace columns {found}; keep one")
-    return found[0] if found else None
-
-
-def with_workspace(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per-workspace frames as one, the workspace's name first; same columns when all empty."""
-    parts = [f.assign(**{WORKSPACE_COLUMN: name}) for name, f in frames.items()]
-    filled = [p for p in parts if len(p)] or parts[:1]
-    frame = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame()
-    if WORKSPACE_COLUMN in frame.columns:
-        frame[WORKSPACE_COLUMN] = frame[WORKSPACE_COLUMN].astype("string")
-        frame = frame[[WORKSPACE_COLUMN, *(c for c in frame.columns if c != WORKSPACE_COLUMN)]]
-    return frame
-
-
-@dataclass
-class _Discovery:
-    members: dict[str, Client]  # by name, each checked; the admin's own client for the admin
-    identities: list[Identity]
-    skipped: dict[str, str]
-
-
-async def _discover(
-    admin: Client, include_admin: bool, shared_budget: bool, concurrency: int
-) -> _Discovery:
-    """The admin key's reachable workspaces, each checked with ``GET /workspaces/current``.
-
-    Each is checked by the very client that will act on it, so the check counts against the
-    budget the client keeps.
-    """
-    root = async_client(admin)
-    listed = [m async for m in root.list_workspace_group_members()]
-    skipped: dict[str, str] = {}
-    wanted: list[tuple[str, str]] = []  # (name in the listing, id)
-    for member in listed:
-        label = str(member.get("sub_workspace_name") or member.get("sub_workspace_id"))
-        if member.get("status") != "accepted":
-            skipped[label] = f"membership {member.get('status')}"
-        elif member.get("sub_workspace_id"):
-            wanted.append((label, str(member["sub_workspace_id"])))
-    limit = asyncio.Semaphore(concurrency)
-    clients = [
-        admin.acting_as(sub_id, name=label, shared_budget=shared_budget) for label, sub_id in wanted
-    ]
-
-    async def check(client: Client) -> dict[str, Any] | InstantlyError:
-        probe = async_client(client)
-        try:
-            async with limit:
-                return await probe.get_workspace()
-        except InstantlyError as exc:
-            return exc
-        finally:
-            await probe.aclose()
-
-    answers = await asyncio.gather(*(check(c) for c in clients))
-    found: list[tuple[Identity, Client]] = []
-    if include_admin:
-        own = await root.get_workspace()
-        found.append((Identity(str(own.get("name")), str(own.get("id")), root.base_url), admin))
-    for (label, sub_id), client, answer in zip(wanted, clients, answers, strict=True):
-        if isinstance(answer, InstantlyError):
-            log.warning("workspace %r (%s) is skipped: %s", label, sub_id, answer)
-            skipped[label] = str(answer)
-        elif answer.get("id") != sub_id:
-            skipped[label] = f"acting as it reached another workspace ({answer.get('id')})"
-        else:
-            name = str(answer.get("name") or label)
-            found.append((Identity(name, sub_id, root.base_url, sub_id), client))
-    # Two workspaces may share a name: the id tells them apart, in every frame and preview.
-    counts: dict[str, int] = {}
-    for identity, _ in found:
-        counts[identity.name.casefold()] = counts.get(identity.name.casefold(), 0) + 1
-    admin_first, subs = found[: int(include_admin)], found[int(include_admin) :]
-    members: dict[str, Client] = {}
-    identities: list[Identity] = []
-    for identity, client in admin_first + sorted(subs, key=lambda f: f[0].name.casefold()):
-        if counts[identity.name.casefold()] > 1:
-            label = f"{identity.name} ({(identity.id or '')[:8]})"
-            identity = Identity(label, identity.id, identity.base_url, identity.as_workspace)
-        members[identity.name] = client
-        identities.append(identity)
-    return _Discovery(members, identities, skipped)

@@ -30,7 +30,8 @@ LAYERS: list[set[str]] = [
     {"emulator"},  # a fake workspace: knows the values, never the client
     {"client", "sync_client"},
     {"progress", "progress_text", "fleet_progress"},  # one model, as text here, widgets on top
-    {"targets", "lookup", "frames", "health", "workspaces", "_demo"},  # workspace reads
+    {"targets", "lookup", "frames", "health", "workspace_group", "fleet_frames", "workspaces",
+     "_demo"},  # workspace reads
     {"journal", "results", "audit", "reconcile", "verify", "run", "fleet_run"},  # no planner
     {"plan_view", "plan", "planner", "undo", "fleet_view", "fleet_plan"},
     {"widgets"},

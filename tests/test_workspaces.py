@@ -257,6 +257,16 @@ def test_a_frame_with_workspace_and_email_is_planned_where_each_row_says() -> No
                for m in fleet.group.members.values())  # fmt: skip
 
 
+def test_a_csv_file_with_a_workspace_column_is_split_by_it(tmp_path: Any) -> None:
+    fleet = agency(accounts=10)
+    rows = [("Initech", a["email"]) for a in fleet.group.member("Initech").accounts()[:3]]
+    rows += [("globex", a["email"]) for a in fleet.group.member("Globex").accounts()[:2]]
+    path = tmp_path / "pause.csv"
+    pd.DataFrame(rows, columns=["Workspace", "Email"]).to_csv(path, index=False)
+    plan = nb.plan_disable(fleet, str(path), progress=False)
+    assert plan.frame.groupby("workspace").size().to_dict() == {"Globex": 2, "Initech": 3}
+
+
 def test_a_frame_naming_an_unknown_or_missing_workspace_is_refused() -> None:
     fleet = agency(accounts=5)
     emails = [a["email"] for a in fleet.group.member("Acme").accounts()[:2]]

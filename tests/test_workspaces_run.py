@@ -3,6 +3,7 @@ its workspace; a failing workspace fails alone; one journal, resumed; undo; real
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from typing import Any
@@ -297,3 +298,23 @@ def test_over_real_http_an_admin_key_disables_and_undoes_across_workspaces() -> 
         assert len(mine) == 6
         assert all(member.account(e)["warmup_status"] == 1 for e in mine.email)  # type: ignore[index]
         assert len(warmup_posts(member)) == 2
+
+
+def test_the_concurrent_clock_lets_waits_overlap_and_forgets_cancelled_ones() -> None:
+    clock = ConcurrentClock(start=0.0)
+    woke: list[tuple[str, float]] = []
+
+    async def sleeper(name: str, *waits: float) -> None:
+        for wait in waits:
+            await clock.sleep(wait)
+        woke.append((name, clock.now()))
+
+    async def main() -> None:
+        doomed = asyncio.ensure_future(sleeper("cancelled", 1.0))
+        await asyncio.sleep(0)
+        doomed.cancel()
+        await asyncio.gather(sleeper("a", 10.0), sleeper("b", 3.0, 3.0), sleeper("c", 0.5))
+
+    asyncio.run(main())
+    assert woke == [("c", 0.5), ("b", 6.0), ("a", 10.0)]
+    assert clock.now() == 10.0  # the longest wait, not the sum (16.5)

@@ -13,23 +13,13 @@ from typing import Any
 import pandas as pd
 
 from ..results import RESUMABLE_ERRORS
+from ..undo import can_resume, can_undo
 from ._note import Tone
 
-__all__ = ["RETRY_OUTCOMES", "RunOutcome", "restorable", "retry_emails"]
+__all__ = ["RETRY_OUTCOMES", "RunOutcome", "retry_emails"]
 
 # Rows whose job ran and did not change them: sending them again may.
 RETRY_OUTCOMES = ("failed", "unchanged")
-
-
-def restorable(results: pd.DataFrame) -> int:
-    """Rows ``undo`` can put back: changed (or unplanned) from a state a request can set again.
-
-    An account whose warmup was in an error state before the run cannot be put back: no request
-    sets an error state (undo.py).
-    """
-    moved = results[results["outcome"].isin(["changed", "unplanned"])]
-    unplanned = moved["outcome"] == "unplanned"
-    return int((moved["before"].isin([0, 1]) | (unplanned & moved["before"].isna())).sum())
 
 
 def _retryable(results: pd.DataFrame) -> pd.Series:
@@ -58,20 +48,18 @@ class RunOutcome:
     end: str  # events.RunEnd: finished, stopped, ended_early, stale
     ended: str  # why it ended early, in words
     journal: str | None
-    retryable: int
-    restorable: int
+    retryable: int  # rows Retry failed sends again
+    restorable: int  # rows Undo puts back (undo.can_undo)
+    unsettled: int  # rows Resume sends or settles (undo.can_resume)
 
     @classmethod
     def of(cls, results: pd.DataFrame, journal: str | None = None) -> RunOutcome:
         about: dict[str, Any] = results.attrs.get("instantly_nb", {})
         counts = {str(k): int(v) for k, v in results["outcome"].value_counts().items()}
-        end = str(about.get("end") or "finished")
-        if end == "finished" and counts.get("not_submitted"):
-            end = "stopped"  # never "done" while a request was not sent
         return cls(
-            counts, len(results), end,
+            counts, len(results), str(about.get("end") or "finished"),
             str(about.get("ended") or ""), about.get("journal") or journal,
-            int(_retryable(results).sum()), restorable(results),
+            int(_retryable(results).sum()), can_undo(results), can_resume(results),
         )  # fmt: skip
 
     def n(self, outcome: str) -> int:
@@ -79,8 +67,8 @@ class RunOutcome:
 
     @property
     def resumable(self) -> bool:
-        """Whether Resume has something to send or settle: a run that did not finish."""
-        return self.end in ("stopped", "ended_early") and self.journal is not None
+        """Whether Resume has something to send or settle, and the journal to do it from."""
+        return self.unsettled > 0 and self.journal is not None
 
     def words(self) -> tuple[str, Tone]:
         """The status line: how the run ended, its counts, and what to do next."""
@@ -98,7 +86,8 @@ class RunOutcome:
                 "error",
             )
         if self.end == "ended_early":
-            return f"Ended early ({self.ended}): {counts}. Resume finishes what is left.", "warn"
+            rest = " Resume finishes what is left." if self.unsettled else ""
+            return f"Ended early ({self.ended}): {counts}.{rest}", "warn"
         failed = self.n("failed") + self.n("unchanged")
         if failed:
             retry = " Retry failed sends them again." if self.retryable else ""

@@ -59,9 +59,11 @@ class ResultsBox(w.VBox):  # type: ignore[misc]
         )
         self.layout.display = "none"
 
-    def show(self, title: str, results: pd.DataFrame, journal: str | None, filename: str) -> None:
+    def show(
+        self, title: str, results: pd.DataFrame, journal: str | None, filename: str, workspace: str
+    ) -> None:
         outcome = self.outcome = RunOutcome.of(results, journal)
-        self.summary.value = results_html(title, outcome)
+        self.summary.value = results_html(title, outcome, workspace)
         self.status.say(*outcome.words())
         how = (
             "failures first · select failed rows, then Retry failed (none selected: all of them)"

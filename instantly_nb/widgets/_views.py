@@ -58,6 +58,7 @@ def plan_preview_html(plan: Plan, confirm_count: int | None) -> str:
     jobs = "".join(f"<li>{e(line)}</li>" for line in request_lines(plan))
     parts = [
         f"<div class='instantly-nb-preview'><h4 style='margin:4px 0'>{e(title)}</h4>",
+        _workspace_line(plan.workspace_name),
         f"<table><tr>{counts}</tr></table>",
     ]
     if s.change == 0:
@@ -134,8 +135,8 @@ def submitted_html(plan: Plan) -> str:
     )
 
 
-def results_html(title: str, outcome: RunOutcome) -> str:
-    """The results' heading and one coloured count per outcome."""
+def results_html(title: str, outcome: RunOutcome, workspace: str = "") -> str:
+    """The results' heading, the workspace, and one coloured count per outcome."""
     badges = " ".join(
         f"<span style='color:{colour}'><b>{outcome.n(name)}</b> {name.replace('_', ' ')}</span>"
         for name, colour in OUTCOME_COLOURS.items()
@@ -143,8 +144,15 @@ def results_html(title: str, outcome: RunOutcome) -> str:
     )
     return (
         f"<div class='instantly-nb-results'><h4 style='margin:4px 0'>{html.escape(title)}</h4>"
-        f"<p style='margin:2px 0'>{badges}</p></div>"
+        f"{_workspace_line(workspace)}<p style='margin:2px 0'>{badges}</p></div>"
     )
+
+
+def _workspace_line(name: str) -> str:
+    """Which workspace, beside what changes there: the banner may be scrolled out of sight."""
+    if not name:
+        return ""
+    return f"<small>Workspace: <b>{html.escape(name)}</b></small>"
 
 
 def result_rows(results: pd.DataFrame) -> pd.DataFrame:

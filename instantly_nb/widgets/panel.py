@@ -86,6 +86,7 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self._undo_from: str | None = None  # the action chosen before an undo plan took over
         self._key_options = _key_options
         self._last_run = ""  # "disable warmup, <description>" of the latest run
+        self._workspace_name = ""  # as the API names it, once read
         super().__init__(self._build())
         self.steps = Steps(self.output, self._update_buttons)
         self._wire()
@@ -210,7 +211,8 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
                 self._update_buttons()
             raise
         self.key_box.layout.display = "none"
-        self._show_workspace(str(workspace.get("name") or ""))
+        self._workspace_name = str(workspace.get("name") or "")
+        self._show_workspace(self._workspace_name)
         self.targets.set_tags(await aread_tags(aclient))
         self.status.say(CHOOSE, "info")
 
@@ -317,8 +319,9 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.submit_note.clear()
         plan_id = results.attrs.get("instantly_nb", {}).get("plan_id", "run")
         self.results_box.show(
-            f"Results: {self._last_run}", results, journal or None, f"warmup-{plan_id}.csv"
-        )
+            f"Results: {self._last_run}", results, journal or None, f"warmup-{plan_id}.csv",
+            self._workspace_name,
+        )  # fmt: skip
         self.targets.refresh_warmup(results)
         self._update_buttons()
 

@@ -81,6 +81,26 @@ def column(box: Locator, name: str) -> list[str]:
     return box.locator(f"tbody tr td:nth-child({index + 1})").all_inner_texts()
 
 
+def sort_by(box: Locator, name: str) -> list[str]:
+    """Click column ``name``'s title (ascending) and wait for the page shown to be in order.
+
+    DataTables orders on a timer after the click, so the rows are read once they moved.
+    """
+    box.locator("thead th", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).click()
+    header = box.locator("thead th[aria-sort='ascending']")
+    expect(header).to_have_text(re.compile(rf"^\s*{re.escape(name)}\s*$"))
+    index = [h.strip() for h in box.locator("thead th").all_inner_texts()].index(name)
+    box.page.wait_for_function(
+        """([el, i]) => {
+          const cells = [...el.querySelectorAll(`tbody tr td:nth-child(${i + 1})`)]
+            .map((td) => td.textContent.toLowerCase());
+          return cells.length > 0 && cells.every((c, k) => k === 0 || cells[k - 1] <= c);
+        }""",
+        arg=[box.element_handle(), index],
+    )
+    return column(box, name)
+
+
 def select_rows(box: Locator, count: int) -> None:
     """Click the first ``count`` rows shown (each click toggles a row: "multi" selection)."""
     for i in range(count):

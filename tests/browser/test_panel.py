@@ -23,6 +23,7 @@ from _lab import (
     button,
     expect_progress,
     field,
+    fill_text,
     progress_bar,
     save_screenshot,
     select_option,
@@ -37,6 +38,7 @@ from _panel import (
     open_panel,
     paste_emails,
     select_rows,
+    sort_by,
     submit,
     table,
 )
@@ -132,9 +134,9 @@ def test_the_results_table_sorts_selects_and_retries_the_selected_failures(
     expect_status(scope, re.compile(r"^Finished with failures: \d+ changed, \d+ failed of \d+"))
     results = table(scope, "result-rows")
     assert set(column(results, "outcome")) == {"failed"}  # failures first
-    results.locator("thead th", has_text="email").click()  # sort by email
-    emails = column(results, "email")
+    emails = sort_by(results, "email")
     assert emails == sorted(emails, key=str.lower) and len(emails) == 10
+    assert set(column(results, "outcome")) != {"failed"}  # ordered by email, not failures first
     results.locator(".dt-search input").fill("failed")  # the table's own search
     expect(results.locator(".dt-info")).to_contain_text("filtered from")
     assert set(column(results, "outcome")) == {"failed"}
@@ -150,32 +152,59 @@ def test_the_results_table_sorts_selects_and_retries_the_selected_failures(
 def test_a_5000_row_results_table_renders_and_its_time_is_measured(
     page: Page, request: pytest.FixtureRequest, where: str
 ) -> None:
+    """Time to render, measured against a small table of the same run (not asserted).
+
+    The first results table of a page also loads DataTables' code; later runs update it. So:
+    a small run (the table is made), its undo (a few hundred rows: the baseline update), then
+    every account (5,000 rows, an update).
+    """
     scope = _open(page, request, where, "panel_5000.ipynb")
+    fill_text(scope, "Search", "gmail.com")
+    button(scope, "Preview").click()
+    first = _measured_run(page, scope)
+    click_step(scope, "Undo")
+    baseline = _measured_run(page, scope)  # the accounts the first run changed
+    fill_text(scope, "Search", "")
     field(scope, "Every account of the workspace (needs the count typed to submit)").check()
     button(scope, "Preview").click()
-    page.evaluate(_MARK_RESULTS)
-    submit(scope)
-    expect_status(scope, re.compile(r"^Done: \d+ changed, .* of 5000\.$"))
+    large = _measured_run(page, scope)
+    assert large["rows"] == 5000
     results = table(scope, "result-rows")
-    expect(results.locator(".dt-info")).to_contain_text("of 5,000 entries", timeout=RUN_TIMEOUT_MS)
-    marks = page.evaluate("() => window.__instantly_nb_marks")
     timing = {
         "front_end": where,
-        "rows": 5000,
-        "render_ms": round(marks["table"] - marks["results"]),
+        "first_table": first,
+        "baseline": baseline,
+        "large": large,
+        "ratio": round(large["render_ms"] / max(baseline["render_ms"], 1), 1),
         "sort_ms": round(page.evaluate(_SORT, ".instantly-nb-result-rows")),
         "search_ms": round(page.evaluate(_SEARCH, ".instantly-nb-result-rows")),
     }
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"table-render-{where}.json").write_text(json.dumps(timing) + "\n")
-    print(f"5,000-row results table in {where}: {timing}")
+    print(f"results tables in {where}: {timing}")
     select_rows(results, 3)  # still answers clicks
     save_screenshot(page, f"panel-5000-{where}")
 
 
-# When the results' heading appears, and when the results table says it holds 5,000 rows: the
-# table's time to render, from the moment the results reach the page.
-_MARK_RESULTS = """() => {
+def _measured_run(page: Page, scope: Locator) -> dict[str, int]:
+    """Submit the plan shown; how long its results table took to show every row."""
+    preview = scope.locator(".instantly-nb-preview")
+    expect(preview).to_be_visible()
+    rows = int(re.findall(r"(\d+)\s*targeted", preview.inner_text())[0])
+    page.evaluate(_MARK_RESULTS, f"of {rows:,} entries")
+    submit(scope)
+    expect_status(scope, re.compile(rf"^Done: .* of {rows}\.$"))
+    info = table(scope, "result-rows").locator(".dt-info")
+    expect(info).to_contain_text(f"of {rows:,} entries", timeout=RUN_TIMEOUT_MS)
+    marks = page.evaluate("() => window.__instantly_nb_marks")
+    return {"rows": rows, "render_ms": round(marks["table"] - marks["results"])}
+
+
+# When the results' heading appears, and when the results table says it holds all its rows
+# (``entries``, e.g. "of 5,000 entries"): the table's time to render, from the moment the
+# results reach the page.
+_MARK_RESULTS = """(entries) => {
+  if (window.__instantly_nb_watch) { window.__instantly_nb_watch.disconnect(); }
   const marks = window.__instantly_nb_marks = {};
   const look = () => {
     const now = performance.now();
@@ -183,11 +212,12 @@ _MARK_RESULTS = """() => {
       marks.results = now;
     }
     const info = document.querySelector('.instantly-nb-result-rows .dt-info');
-    if (marks.table === undefined && info && /of 5,000 entries/.test(info.textContent)) {
+    if (marks.table === undefined && info && info.textContent.includes(entries)) {
       marks.table = now;
     }
   };
-  new MutationObserver(look).observe(document.body,
+  window.__instantly_nb_watch = new MutationObserver(look);
+  window.__instantly_nb_watch.observe(document.body,
     {subtree: true, childList: true, characterData: true});
 }"""
 # A click on a column's name sorts and redraws at once (DataTables, client side): time to the
@@ -203,7 +233,7 @@ _SORT = """async (box) => {
 _SEARCH = """async (box) => {
   const input = document.querySelector(box + ' .dt-search input');
   const start = performance.now();
-  input.value = 'example';
+  input.value = 'gmail';
   input.dispatchEvent(new Event('input', {bubbles: true}));
   await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   return performance.now() - start;
@@ -229,7 +259,9 @@ def test_disable_then_undo_with_clicks_in_jupyterlab(page: Page, lab_server: Ser
     expect(table(scope, "result-rows").locator(".dt-info")).to_contain_text(
         f"of {changing} entries"
     )
-    # Frame the run: the submitted plan's line at the top, progress and results below it.
+    # Frame the run: the submitted plan's line at the top, progress and results below it, the
+    # file browser folded away.
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
     scope.get_by_text(re.compile(r"^Submitted: disable warmup")).evaluate(
         "(el) => el.scrollIntoView({block: 'start'})"
     )
@@ -239,16 +271,13 @@ def test_disable_then_undo_with_clicks_in_jupyterlab(page: Page, lab_server: Ser
 
     click_step(scope, "Undo")
     expect(preview).to_contain_text("Enable warmup: undo of disable warmup")
-    expect(scope.locator("button.widget-toggle-button.mod-active")).to_have_text(
-        re.compile("Enable warmup")
-    )  # the toggle shows what the plan on screen does
+    action = scope.locator("button.widget-toggle-button.mod-active", has_text=" warmup")
+    expect(action).to_have_text(re.compile("Enable warmup"))  # what the plan on screen does
     submit(scope)
     expect_status(scope, f"Done: {changing} changed of {changing}.")
     expect(scope.locator(".instantly-nb-results")).to_contain_text("undo of disable warmup")
     # The undo ran: the toggle is back on the action chosen.
-    expect(scope.locator("button.widget-toggle-button.mod-active")).to_have_text(
-        re.compile("Disable warmup")
-    )
+    expect(action).to_have_text(re.compile("Disable warmup"))
     save_screenshot(page, "panel-undone")
 
 

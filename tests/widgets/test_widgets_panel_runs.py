@@ -189,6 +189,8 @@ def test_the_tag_is_named_by_its_label_and_its_id_is_in_no_widget() -> None:
     assert words in seen["preview"]
     assert words in panel.plan_view.value  # the "Submitted:" line
     assert "tag &#x27;Client A&#x27;" in panel.results_view.value  # the results' heading
+    for shown in (seen["preview"], panel.results_view.value):  # the workspace, beside both
+        assert "Workspace: <b>Demo workspace</b>" in shown
     assert "Client A" in panel.progress.heading.value
     assert "Client A" in repr(panel)
     assert all(tag_id not in json.dumps(w.get_state(), default=str) for w in tree(panel))
