@@ -40,21 +40,31 @@ class Profile:
     safety_workspace: int = 3_000
     # 7. warmup health: read_warmup_health of a workspace this big (100 emails a request)
     health_accounts: int = 10_000
+    # 8. many workspaces: this many of this size, a CSV of this many (workspace, email) rows
+    # over them plus every account in warmup error, in these modes (bench/fleet.py)
+    fleet_workspaces: int = 20
+    fleet_accounts: int = 1_000
+    fleet_csv: int = 2_000
+    fleet_modes: tuple[str, ...] = ("keys", "admin")
+    fleet_runs: int = 1
 
 
 PROFILES = {
     "quick": Profile(
         "quick", plan_workspace=4_000, csv_emails=1_000, end_to_end=((3_000, 1_000),), runs=2,
-        read_accounts=20_000, read_runs=2, widget_seconds=1.0,
+        read_accounts=20_000, read_runs=2, widget_seconds=1.0, fleet_workspaces=6,
+        fleet_accounts=500, fleet_csv=300,
     ),
     "default": Profile("default"),
     "full": Profile(
-        "full", end_to_end=((10_000, 2_000), (3_000, 1_000), (20_000, 10_000)), read_runs=3
+        "full", end_to_end=((10_000, 2_000), (3_000, 1_000), (20_000, 10_000)), read_runs=3,
+        fleet_modes=("keys", "admin", "admin-shared"),
     ),
     "smoke": Profile(
         "smoke", timing=Timing(queue_delay=0.05, per_account=0.001), plan_workspace=600,
         csv_emails=250, end_to_end=((600, 250),), plan_in_bound=((600, 250),), runs=1,
         baseline_poll=0.2, read_accounts=600, read_runs=1, widget_jobs=20, widget_seconds=1.0,
-        safety_workspace=600, health_accounts=600,
+        safety_workspace=600, health_accounts=600, fleet_workspaces=3, fleet_accounts=50,
+        fleet_csv=30,
     ),
 }  # fmt: skip

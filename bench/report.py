@@ -137,7 +137,7 @@ def _end_to_end(workspace: int, count: int, outcomes: list[Outcome]) -> list[str
     speedup = [b.wall / o.wall for o, b in zip(ours, base, strict=False)]
     speedup_total = [b.wall / (o.wall + o.plan_seconds) for o, b in zip(ours, base, strict=False)]
     table = _table(
-        ("median (min-max) of runs", f"ours ({len(ours)} runs)", f"baseline ({len(base)} runs)"),
+        ("median (min-max) of runs", f"ours ({_runs(ours)})", f"baseline ({_runs(base)})"),
         [
             row("planning (read the workspace), s", "plan", baseline=False),
             row("wall: execute (submit, wait, verify), s", "wall"),
@@ -160,6 +160,10 @@ def _end_to_end(workspace: int, count: int, outcomes: list[Outcome]) -> list[str
     )
     title = f"### 2. End to end: disabling {count:,} arbitrary emails of {workspace:,}"
     return [title, "", *table]
+
+
+def _runs(side: Sequence[Outcome]) -> str:
+    return f"{len(side)} run" + ("" if len(side) == 1 else "s")
 
 
 def _reading(r: Reading) -> list[str]:

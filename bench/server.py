@@ -2,13 +2,17 @@
 
     python -m bench.server --accounts 10000 --seed 0 --queue-delay 0.5 --per-account 0.005
     python -m bench.server ... --warmup-selection search=drop
+    python -m bench.server --workspaces 20 --accounts 1000 ... --delegated-rate member
 
 serves ``instantly_nb.emulator.Emulator`` on an ephemeral port (the second reads the warmup
-job's ``search`` another way than the list endpoint does, for the safety item) and prints
+job's ``search`` another way than the list endpoint does, for the safety item; the third serves
+a ``WorkspaceGroup``, an admin key and 20 client workspaces, for the fleet item) and prints
 ``Emulator listening on http://127.0.0.1:PORT``, as ``python -m instantly_nb.emulator`` does. Two
 read-only routes are added beside the API, answered without touching the emulator's request log
 or rate limit: ``/__bench__/log?since=N`` (the emulator's own request log: time, method, path,
-status) and ``/__bench__/jobs`` (every warmup job as the emulator records it).
+status), ``/__bench__/jobs`` (every warmup job as the emulator records it) and
+``/__bench__/workspaces`` (name and id of each client workspace); with a group, ``&workspace=NAME``
+reads that client workspace's records.
 
 ``EmulatorProcess`` starts it, waits for that line, and stops it by PID, even on error.
 """
@@ -89,9 +93,15 @@ class EmulatorProcess:
         seed: int,
         timing: Timing,
         warmup_selection: Mapping[str, str] | None = None,
+        *,
+        workspace_name: str | None = None,
+        workspaces: int = 0,
+        delegated_rate: str = "member",
     ) -> None:
         self.accounts, self.seed, self.timing = accounts, seed, timing
         self.warmup_selection = dict(warmup_selection or {})
+        self.workspace_name, self.workspaces = workspace_name, workspaces
+        self.delegated_rate = delegated_rate
         self.url = ""
         self._proc: subprocess.Popen[str] | None = None
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by stop()
@@ -99,7 +109,8 @@ class EmulatorProcess:
 
     def __enter__(self) -> EmulatorProcess:
         try:
-            self._start()
+            self.spawn()
+            self.wait_ready()
         except BaseException:
             self.stop()
             raise
@@ -110,7 +121,8 @@ class EmulatorProcess:
     ) -> None:
         self.stop()
 
-    def _start(self) -> None:
+    def spawn(self) -> None:
+        """Start the subprocess; ``wait_ready`` waits for it (several can start at once)."""
         command = [
             sys.executable, "-m", "bench.server", "--accounts", str(self.accounts),
             "--seed", str(self.seed), "--queue-delay", repr(self.timing.queue_delay),
@@ -119,12 +131,20 @@ class EmulatorProcess:
         if self.warmup_selection:
             reading = ",".join(f"{k}={v}" for k, v in self.warmup_selection.items())
             command += ["--warmup-selection", reading]
+        if self.workspace_name is not None:
+            command += ["--workspace-name", self.workspace_name]
+        if self.workspaces:
+            command += ["--workspaces", str(self.workspaces)]
+            command += ["--delegated-rate", self.delegated_rate]
         paths = [str(ROOT), os.environ.get("PYTHONPATH", "")]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
         self._proc = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=self._stderr, text=True
         )
-        assert self._proc.stdout is not None
+
+    def wait_ready(self) -> None:
+        """Wait for the line naming the address, then make one untimed request."""
+        assert self._proc is not None and self._proc.stdout is not None, "spawn() first"
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             ready, _, _ = select.select([self._proc.stdout], [], [], 0.5)
@@ -163,20 +183,29 @@ class EmulatorProcess:
 
     def _get(self, path: str, **params: Any) -> Any:
         assert self._http is not None, "the emulator is not running"
-        response = self._http.get(path, params=params)
+        response = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
         response.raise_for_status()
         return response.json()
 
-    def log(self, since: int = 0) -> list[Request]:
+    # With ``workspaces``, ``workspace`` names the group's client workspace whose records are
+    # read (None: the admin workspace's).
+
+    def log(self, since: int = 0, workspace: str | None = None) -> list[Request]:
         """The emulator's request log from entry ``since`` on."""
-        return [Request(*row) for row in self._get("/__bench__/log", since=since)]
+        rows = self._get("/__bench__/log", since=since, workspace=workspace)
+        return [Request(*row) for row in rows]
 
-    def log_size(self) -> int:
-        return int(self._get("/__bench__/log", count=1)["size"])
+    def log_size(self, workspace: str | None = None) -> int:
+        return int(self._get("/__bench__/log", count=1, workspace=workspace)["size"])
 
-    def jobs(self) -> list[JobRecord]:
+    def jobs(self, workspace: str | None = None) -> list[JobRecord]:
         """Every warmup job, oldest first, as the emulator recorded it."""
-        return [JobRecord(**row) for row in self._get("/__bench__/jobs")]
+        return [JobRecord(**row) for row in self._get("/__bench__/jobs", workspace=workspace)]
+
+    def members(self) -> dict[str, str]:
+        """The served client workspaces (with ``workspaces``), name -> id, in the group's order;
+        else the one workspace."""
+        return {row["name"]: row["id"] for row in self._get("/__bench__/workspaces")}
 
 
 def _auth() -> dict[str, str]:
@@ -198,14 +227,27 @@ class SendTimes(httpx.AsyncHTTPTransport):
 # --- the subprocess side ---------------------------------------------------------------------
 
 
-def _bench_app(emulator: Any) -> Any:
-    """The emulator's ASGI app, plus the two read-only ``/__bench__/`` routes."""
+def _bench_app(served: Any) -> Any:
+    """The emulator's (or group's) ASGI app, plus the read-only ``/__bench__/`` routes; with a
+    group, ``workspace=NAME`` reads that client workspace's records (else the admin's)."""
+    from instantly_nb.emulator import WorkspaceGroup
     from instantly_nb.emulator.isotime import parse_iso
 
-    api = emulator.asgi
+    api = served.asgi
+    group = served if isinstance(served, WorkspaceGroup) else None
+
+    def pick(query: dict[str, list[str]]) -> Any:
+        name = query.get("workspace", [None])[0]
+        if group is None:
+            return served
+        return group.admin if name is None else group.member(name)
+
+    def workspaces(query: dict[str, list[str]]) -> Any:
+        chosen = list(group.members.values()) if group is not None else [served]
+        return [{"name": e.workspace_name, "id": e.workspace_id} for e in chosen]
 
     def log(query: dict[str, list[str]]) -> Any:
-        records = emulator.log
+        records = pick(query).log
         if "count" in query:
             return {"size": len(records)}
         since = int(query.get("since", ["0"])[0])
@@ -221,10 +263,10 @@ def _bench_app(emulator: Any) -> Any:
             {"id": j["id"], "status": j["status"], "created": seconds(j["created_at"]),
              "updated": seconds(j["updated_at"]),
              "total": (j.get("data") or {}).get("total_to_process") or 0}
-            for j in emulator.jobs(type="update-warmup-accounts")
+            for j in pick(query).jobs(type="update-warmup-accounts")
         ]  # fmt: skip
 
-    routes = {"/__bench__/log": log, "/__bench__/jobs": jobs}
+    routes = {"/__bench__/log": log, "/__bench__/jobs": jobs, "/__bench__/workspaces": workspaces}
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         route = routes.get(scope.get("path", "")) if scope["type"] == "http" else None
@@ -243,7 +285,7 @@ def _bench_app(emulator: Any) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
-    from instantly_nb.emulator import Emulator, JobTiming
+    from instantly_nb.emulator import Emulator, JobTiming, WorkspaceGroup
     from instantly_nb.emulator.server import url_for
 
     p = argparse.ArgumentParser(prog="python -m bench.server")
@@ -252,11 +294,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--queue-delay", type=float, required=True)
     p.add_argument("--per-account", type=float, required=True)
     p.add_argument("--warmup-selection", default="", metavar="FIELD=READING,...")
+    p.add_argument("--workspace-name", default=None, help="the (admin) workspace's name")
+    p.add_argument("--workspaces", type=int, default=0, help="a group of N client workspaces")
+    p.add_argument("--delegated-rate", choices=("member", "admin", "both"), default="member")
     args = p.parse_args(argv)
     reading = dict(part.split("=", 1) for part in args.warmup_selection.split(",") if part)
-    emulator = Emulator(
-        args.accounts, args.seed, api_key=API_KEY,
-        timing=JobTiming(args.queue_delay, args.per_account), warmup_selection=reading or None,
+    options: dict[str, Any] = {
+        "timing": JobTiming(args.queue_delay, args.per_account),
+        "warmup_selection": reading or None,
+    }
+    if args.workspace_name is not None:
+        options["workspace_name" if not args.workspaces else "admin_name"] = args.workspace_name
+    # A group's client workspace n is the lone emulator of seed ``seed * 1000 + n`` under the
+    # same name (group.py): both ways of serving a fleet serve the same accounts.
+    emulator: Any = (
+        WorkspaceGroup(
+            args.workspaces, args.accounts, args.seed, api_key=API_KEY,
+            delegated_rate=args.delegated_rate, **options,
+        )
+        if args.workspaces
+        else Emulator(args.accounts, args.seed, api_key=API_KEY, **options)
     )  # fmt: skip
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP. Without
     # it, a response's body waits for the ACK of its headers, which the client delays ~40 ms.

@@ -35,6 +35,8 @@ TABLE_OPTIONS: dict[str, Any] = {
         "csvHtml5",
     ],
     "lengthMenu": [10, 25, 100, 500],
+    # Rows become DOM nodes when a page shows them: 5,000 rows draw as fast as one page.
+    "deferRender": True,
     # A click on a column's name sorts by it (with True, the click selects the name's text).
     "text_in_header_can_be_selected": False,
 }
@@ -47,7 +49,7 @@ def plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class Rows(w.VBox):  # type: ignore[misc]
-    """A heading and an interactive table of a frame; the table widget is made on first ``show``.
+    """A heading and an interactive table of a frame, made by ``show`` and dropped by ``clear``.
 
     ``name`` gives the box the CSS class ``instantly-nb-<name>``.
 
@@ -64,39 +66,39 @@ class Rows(w.VBox):  # type: ignore[misc]
         self.table: ITable | None = None
         self.frame = pd.DataFrame()
         self._listeners: list[Callable[[], None]] = []
-        self._showing = False
-        super().__init__([self.heading])
+        super().__init__()
+        self.children: tuple[w.Widget, ...] = (self.heading,)
         self.add_class(f"instantly-nb-{name}")  # where a page (or a browser test) finds it
         self.layout.display = "none"
 
     def show(self, frame: pd.DataFrame, heading: str = "", selected: Iterable[int] = ()) -> None:
-        """Show ``frame`` (made ``plain_frame``) with these positions selected."""
+        """Show ``frame`` (made ``plain_frame``) in a new table, these positions selected.
+
+        Each ITable carries DataTables' code in its state (~0.7 MB): a table is made only when
+        there are rows to show, and the one it replaces is closed.
+        """
         shown = plain_frame(frame)
-        rows = sorted(set(selected))
         self.frame = shown
-        self._showing = True  # a selection set here is the caller's, not a click to report
-        try:
-            if self.table is None:
-                # Made on first use: each ITable carries DataTables' code in its state (~0.7 MB).
-                self.table = ITable(shown, selected_rows=rows, **TABLE_OPTIONS)
-                self.table.observe(lambda _: self._changed(), "selected_rows")
-                self.children = (self.heading, self.table)
-            else:
-                # update() recomputes the layout for the new frame: give every option again.
-                self.table.update(shown, selected_rows=rows, **TABLE_OPTIONS)
-        finally:
-            self._showing = False
+        # A new table each time: the browser draws 5,000 new rows about twice as fast as it
+        # redraws an ITable after update() (tests/browser, bench/RESULTS.md). Observed once
+        # made, so the selection given here is not reported as a click.
+        old = self.table
+        self.table = ITable(shown, selected_rows=sorted(set(selected)), **TABLE_OPTIONS)
+        self.table.observe(lambda _: self._changed(), "selected_rows")
+        self.children = (self.heading, self.table)
+        if old is not None:
+            old.close()
         self.heading.value = heading
         self.layout.display = ""
 
     def clear(self) -> None:
-        """Hide the table and drop its rows and selection: nothing of it can be used any more."""
+        """Hide the table and drop it, rows and selection: nothing of it can be used any more."""
         self.layout.display = "none"
         self.heading.value = ""
-        if self.table is not None and len(self.frame):
-            self.show(self.frame.iloc[:0])
-            self.layout.display = "none"
-            self.heading.value = ""
+        if self.table is not None:
+            self.children = (self.heading,)
+            self.table.close()
+            self.table = None
         self.frame = self.frame.iloc[:0]
 
     def on_select(self, callback: Callable[[], None]) -> None:
@@ -118,7 +120,5 @@ class Rows(w.VBox):  # type: ignore[misc]
         return bool(self.layout.display != "none")
 
     def _changed(self) -> None:
-        if self._showing:
-            return
         for callback in self._listeners:
             callback()
