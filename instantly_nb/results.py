@@ -90,6 +90,7 @@ def results_rows(plan: PlanRecord, state: RunState) -> list[dict[str, Any]]:
             per_email[str(entry.get("email", "")).lower()] = entry
             by_job[str(entry.get("email", "")).lower()] = finished.id
     unplanned = {e.lower(): job_id for e, job_id in state.unplanned.items()}  # by lower email
+    jobs_by_id = {job.id: job for job in state.jobs.values()}
     rows = []
     records: list[dict[str, Any]] = (
         plan.frame.astype(object).where(plan.frame.notna(), None).to_dict("records")  # type: ignore[assignment]
@@ -118,7 +119,8 @@ def results_rows(plan: PlanRecord, state: RunState) -> list[dict[str, Any]]:
             excluded = row["reason"] == "excluded"
             rows.append({**out, "outcome": "excluded" if excluded else "skipped"})
         else:
-            rows.append(_change_row(out, key, row, state, per_email.get(key) or {}, goal))
+            other = jobs_by_id.get(by_job.get(key, ""))
+            rows.append(_change_row(out, key, row, state, per_email.get(key) or {}, goal, other))
     listed = {str(e).lower() for e in plan.frame["email"]}
     for email, job_id in state.unplanned.items():
         if email.lower() not in listed:
@@ -143,10 +145,21 @@ def _change_row(
     state: RunState,
     entry: Mapping[str, Any],
     goal: int,
+    other: Job | None = None,
 ) -> dict[str, Any]:
+    """The row of a planned change. ``other`` is a job of this run that processed the account
+    although it was planned for another request: a server-side selection read wider than
+    previewed. Its request may never have been sent, yet the account changed: say so, with the
+    job that did it, so undo knows to put it back."""
     now = state.after.get(key)
     request = row["request"]
     job = state.jobs.get(request) if request is not None else None
+    via = ""
+    if job is None and other is not None:
+        via = (
+            f" by job {other.id}, planned for request {request + 1}" if request is not None else ""
+        )
+        job = other
     if job is None and request in state.uncertain:
         if now == goal:
             return {**out, "outcome": "changed", "detail": "changed by a job whose answer was lost"}
@@ -161,7 +174,7 @@ def _change_row(
     if key not in state.after or now is None:
         return {**out, "outcome": "failed", "error": "account no longer in the workspace"}
     if now == goal:
-        return {**out, "outcome": "changed", "detail": f"warmup {warmup_word(now)}"}
+        return {**out, "outcome": "changed", "detail": f"warmup {warmup_word(now)}{via}"}
     if entry.get("status") == "failed":
         return {**out, "outcome": "failed", "error": str(entry.get("error") or "failed")}
     if not job.is_terminal:

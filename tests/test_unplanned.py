@@ -116,3 +116,34 @@ def test_a_job_that_reports_more_than_it_names_stops_the_run() -> None:
     exact = Job.from_api({**job.raw, "data": {**job.data, "total_to_process": len(names),
                                               "success_count": len(names)}})  # fmt: skip
     assert audit_job(planned, exact, previewed, {}, 0).clean
+
+
+def test_accounts_an_overreaching_job_changed_for_later_requests_are_changed_not_unsent() -> None:
+    # Issue 13's own case: a list covered server-side (opt-in) while the warmup job drops
+    # `search`. The first job reaches every account, those planned for later requests too; those
+    # requests are never sent, yet their accounts changed: the results must say so, and undo
+    # must put them back.
+    client = workspace(2000, warmup_selection={"search": "drop"})
+    before = states(client)
+    active = sorted(e for e, s in before.items() if s == 1)
+    listed = [e for i, e in enumerate(active) if i % 10]  # all active but every tenth
+    plan = plan_disable(client, listed, server_side=True)
+    assert len(plan.requests) > 1 and plan.requests[0].get("include_all_emails")
+    results = plan.execute(confirm=plan.fingerprint, progress=False)
+    assert len(warmup_jobs(client)) == 1  # the audit stopped the run after the first job
+    changed = _changed(before, states(client))
+    by_email = results.set_index(results["email"].str.lower())
+    assert set(by_email.index[by_email["outcome"].isin(["changed", "unplanned"])]) == {
+        e.lower() for e in changed
+    }
+    unsent = by_email[by_email["outcome"] == "not_submitted"]
+    assert not set(unsent.index) & {e.lower() for e in changed}
+    later = by_email.loc[[e.lower() for e in listed if e in changed]]
+    assert (later["job_id"] == warmup_jobs(client)[0]["id"]).all()
+    assert_results_match_the_workspace(client, results)
+    back = undo(client, results)
+    back.execute(confirm=back.fingerprint, progress=False)
+    now = states(client)  # warmup errors cannot be put back; every other account is as it was
+    assert {e: s for e, s in now.items() if before[e] >= 0} == {
+        e: s for e, s in before.items() if s >= 0
+    }
