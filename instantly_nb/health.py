@@ -127,11 +127,12 @@ async def aread_warmup_health(
             title="reading warmup health",
         )  # fmt: skip
     aclient = async_client(client)
-    counter = _Counter(read_listener(progress, "reading warmup health"))
     if isinstance(target, Selection):
+        counter = _Counter(read_listener(progress, "reading warmup health"))
         emails = await _members(aclient, target, counter)
     else:
         emails = read_emails(target, empty_ok=True)
+        counter = _Counter(read_listener(progress, "reading warmup health", len(emails)))
     answers = await _read_chunks(aclient, emails, counter)
     counter.finish()
     return daily_frame(emails, answers) if daily else health_frame(emails, answers)

@@ -89,7 +89,9 @@ class ReadLine:
     """A ``ReadListener`` that draws a long read as one live line: pages, accounts, rate.
 
     Quiet for reads shorter than ``quiet_for`` seconds (most are); once shown, its last line
-    says how the read ended. On a terminal only that last line is printed.
+    says how the read ended. On a terminal only that last line is printed. When the read knows
+    how many accounts it will read (``expected``), the line also says how long is left; a
+    listing of the workspace cannot know, as Instantly gives no count.
     """
 
     def __init__(
@@ -99,8 +101,10 @@ class ReadLine:
         interval: float = 0.5,
         quiet_for: float = 1.0,
         now: Callable[[], float] = time.monotonic,
+        expected: int | None = None,
     ) -> None:
         self.title, self.interval, self.quiet_for, self.now = title, interval, quiet_for, now
+        self.expected = expected
         self.lines: list[str] = []
         self._show, self._finals_only = (show, False) if show else _default_sink()
         self._started = now()
@@ -120,14 +124,19 @@ class ReadLine:
             f"{self.title}: {state} · {pages} page(s) · {accounts:,} account(s) · "
             f"{rate:.0f} pages/s · {elapsed:.0f}s"
         )
+        if not finished and self.expected and 0 < accounts < self.expected:
+            left = elapsed * (self.expected - accounts) / accounts  # at the rate so far
+            line += f" · about {left:.0f}s left of {self.expected:,}"
         self.lines.append(line)
         self._show(line)
 
 
-def read_listener(progress: bool | ReadListener, title: str) -> ReadListener | None:
+def read_listener(
+    progress: bool | ReadListener, title: str, expected: int | None = None
+) -> ReadListener | None:
     """What a read reports to: a live line (True), nothing (False), or the caller's listener."""
     if progress is True:
-        return ReadLine(title)
+        return ReadLine(title, expected=expected)
     return progress or None
 
 

@@ -56,3 +56,19 @@ def test_progress_false_prints_nothing(capsys: pytest.CaptureFixture[str]) -> No
     read_accounts(client, progress=False)
     plan_disable(client, Selection(filter="ACC_FILTER_W_ACTIVE"), progress=False)
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_read_that_knows_its_size_says_how_long_is_left() -> None:
+    clock = [0.0]
+    shown: list[str] = []
+    line = ReadLine("reading warmup health", show=shown.append, now=lambda: clock[0], expected=1000)
+    clock[0] = 2.0
+    line(25, 250, False)  # a quarter in two seconds: six to go
+    assert shown[-1].endswith("· 2s · about 6s left of 1,000")
+    clock[0] = 8.0
+    line(100, 1000, True)
+    assert "left" not in shown[-1]
+    unknown = ReadLine("reading accounts", show=shown.append, now=lambda: clock[0])
+    clock[0] = 10.0
+    unknown(10, 1000, False)
+    assert "left" not in shown[-1]  # a listing has no count to aim at
