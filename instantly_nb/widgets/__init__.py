@@ -4,7 +4,8 @@
     WarmupPanel(instantly_nb.demo())       # or WarmupPanel(client), or WarmupPanel.from_key()
 
 Imported only on request (``import instantly_nb`` does not load ipywidgets). Work runs as asyncio
-tasks on the kernel's loop, so other cells keep running while jobs progress.
+tasks on the kernel's loop, so other cells keep running while jobs progress. The panel's tables
+(preview, pick list, results) are itables' ``ITable`` widgets: sort, search, select, copy, CSV.
 """
 
 try:

@@ -31,7 +31,7 @@ class ResultsBox(w.VBox):  # type: ignore[misc]
     def __init__(self) -> None:
         self.summary = w.HTML()
         self.status = Note()
-        self.rows = Rows("result-rows")
+        self.rows = Rows("result-rows", selecting=True)
         self.download = w.HTML()
         self.journal = w.HTML()
         self.resume_button = w.Button(

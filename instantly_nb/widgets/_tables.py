@@ -18,14 +18,24 @@ import ipywidgets as w
 import pandas as pd
 from itables.widget import ITable
 
-__all__ = ["TABLE_OPTIONS", "Rows", "plain_frame"]
+__all__ = ["SELECTING", "TABLE_OPTIONS", "Rows", "plain_frame"]
 
 TABLE_OPTIONS: dict[str, Any] = {
     "maxBytes": 0,  # no downsampling: every row is in the table
     "showIndex": False,
     "classes": "display nowrap compact",
     "style": "table-layout:auto;width:auto;margin:0;caption-side:bottom",
-    # A click on a row selects it; shift-click a range; "Select all" takes what the search shows.
+    "buttons": ["pageLength", "copyHtml5", "csvHtml5"],
+    "lengthMenu": [10, 25, 100, 500],
+    # Rows become DOM nodes when a page shows them: 5,000 rows draw as fast as one page.
+    "deferRender": True,
+    # A click on a column's name sorts by it (with True, the click selects the name's text).
+    "text_in_header_can_be_selected": False,
+}
+# For a table whose selection means something (pick these, retry these): a click on a row
+# selects it, shift-click a range, and "Select all" takes the rows the search shows.
+SELECTING: dict[str, Any] = {
+    **TABLE_OPTIONS,
     "select": {"style": "multi+shift"},
     "buttons": [
         "pageLength",
@@ -34,11 +44,6 @@ TABLE_OPTIONS: dict[str, Any] = {
         "copyHtml5",
         "csvHtml5",
     ],
-    "lengthMenu": [10, 25, 100, 500],
-    # Rows become DOM nodes when a page shows them: 5,000 rows draw as fast as one page.
-    "deferRender": True,
-    # A click on a column's name sorts by it (with True, the click selects the name's text).
-    "text_in_header_can_be_selected": False,
 }
 
 
@@ -51,7 +56,8 @@ def plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
 class Rows(w.VBox):  # type: ignore[misc]
     """A heading and an interactive table of a frame, made by ``show`` and dropped by ``clear``.
 
-    ``name`` gives the box the CSS class ``instantly-nb-<name>``.
+    ``name`` gives the box the CSS class ``instantly-nb-<name>``; ``selecting`` lets a person
+    select rows (``selected()``), for a table whose selection the panel acts on.
 
     Attributes
     ----------
@@ -61,8 +67,9 @@ class Rows(w.VBox):  # type: ignore[misc]
         What the table shows: position ``i`` is ``table.selected_rows`` value ``i``.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, selecting: bool = False) -> None:
         self.heading = w.HTML()
+        self.options = SELECTING if selecting else TABLE_OPTIONS
         self.table: ITable | None = None
         self.frame = pd.DataFrame()
         self._listeners: list[Callable[[], None]] = []
@@ -83,7 +90,7 @@ class Rows(w.VBox):  # type: ignore[misc]
         # redraws an ITable after update() (tests/browser, bench/RESULTS.md). Observed once
         # made, so the selection given here is not reported as a click.
         old = self.table
-        self.table = ITable(shown, selected_rows=sorted(set(selected)), **TABLE_OPTIONS)
+        self.table = ITable(shown, selected_rows=sorted(set(selected)), **self.options)
         self.table.observe(lambda _: self._changed(), "selected_rows")
         self.children = (self.heading, self.table)
         if old is not None:

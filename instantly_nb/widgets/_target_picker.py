@@ -84,7 +84,7 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         self.load_button = w.Button(description="Load accounts", icon="list")
         self.load_note = Note()
         self.load_note.say("then select rows to pick them (search the table to narrow it)")
-        self.pick = Rows("pick-rows")
+        self.pick = Rows("pick-rows", selecting=True)
         self.pick_note = w.HTML()
         self.exclude = w.Textarea(
             description="Exclude",

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .._confirm import CONFIRM_ABOVE, confirm_count
 from .._demo import demo
-from ..errors import RequestValidationError
+from ..errors import PlanStaleError, RequestValidationError
 from ..frames import aread_accounts, aread_tags
 from ..journal import Journal
 from ..plan import Plan
@@ -309,6 +309,11 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.submit_note.say("Running: other cells keep working meanwhile.", "info")
         try:
             return await run
+        except PlanStaleError as exc:
+            self.progress.fail(exc)
+            if not isinstance(exc.results, pd.DataFrame):
+                raise
+            return exc.results  # what ran, verified; its end ("stale") says to plan again
         except BaseException as exc:
             self.submit_note.clear()
             self.progress.fail(exc)

@@ -280,3 +280,32 @@ def test_the_saved_widget_state_holds_no_exception_class_name() -> None:
     assert panel.status.tone == "error"
     assert panel.results_box.note.text == "Nothing has run yet: Preview, then Submit"
     assert "RequestValidationError" not in saved_state()
+
+
+def test_a_selection_that_changed_since_the_preview_shows_what_ran_and_says_to_plan_again() -> None:
+    client = workspace(1200)
+
+    async def steps(panel: WarmupPanel) -> None:
+        panel.tag.label = "Client A"
+        await click(panel, panel.preview_button)
+        assert panel.plan is not None and panel.plan.requests[0].get("include_all_emails")
+        client.emulator.add_account("newcomer@acme-late.com", tags=["Client A"])
+        panel.confirm.value = str(panel.confirm_count() or "")
+        await click(panel, panel.submit_button)
+
+    panel = drive(client, steps)
+    assert posts(client) == []  # the changed selection was not sent
+    assert panel.results is not None and set(panel.results["outcome"]) == {
+        "not_submitted",
+        "skipped",
+    }
+    text, tone = panel.results_box.status.text, panel.results_box.status.tone
+    assert (
+        text.startswith("Stopped because the workspace changed since the preview")
+        and tone == "error"
+    )
+    assert text.endswith("Preview again to plan the rest.")
+    assert panel.resume_button.disabled  # resuming would send the stale selection
+    assert panel.progress.overall.bar_style == "danger"
+    assert "PlanStaleError" not in panel.progress.heading.value
+    assert panel.output.outputs == ()
