@@ -192,6 +192,8 @@ class _Run:
         for i, planned in enumerate(self.plan.planned):
             if i in replay.finished:
                 self._ended(i, planned, replay.finished[i])
+                # Told again, so a resumed run's progress counts the jobs done before it.
+                self.emit("job_done", i, replay.finished[i])
                 continue
             if self.stop is not None and self.stop.is_set() and i not in replay.submitted:
                 why = f"stopped: {self.total - i} job(s) not submitted"

@@ -396,6 +396,12 @@ def test_a_stopped_run_reports_not_submitted_and_resume_sends_only_the_rest(tmp_
     _assert_one_row_per_email(resumed, emails)
     assert (resumed["outcome"] == "changed").all()
     assert [e.request for e in events if e.kind == "submitted"] == [2, 3, 4, 5, 6]
+    # The resumed run's progress counts the two jobs done before it: 7 of 7, not 5.
+    again = RunProgress(client.clock.now)
+    for event in events:
+        again.apply(event)
+    assert sorted(e.request for e in events if e.kind == "job_done") == list(range(7))
+    assert len(again.jobs) == 7 and all(row.terminal for row in again.jobs.values())
     assert len(warmup_jobs(client)) == 7  # the two that ran were not sent again
     assert set(_processed(client).values()) == {1}  # every email processed by exactly one job
     assert sorted(_processed(client)) == sorted(e.lower() for e in emails)
