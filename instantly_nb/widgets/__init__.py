@@ -2,6 +2,7 @@
 
     from instantly_nb.widgets import WarmupPanel
     WarmupPanel(instantly_nb.demo())       # or WarmupPanel(client), or WarmupPanel.from_key()
+    WarmupPanel(fleet)                     # several workspaces: nb.Workspaces, demo(workspaces=3)
 
 Imported only on request (``import instantly_nb`` does not load ipywidgets). Work runs as asyncio
 tasks on the kernel's loop, so other cells keep running while jobs progress. The panel's tables

@@ -8,12 +8,13 @@ plan with changes is one click.
 from __future__ import annotations
 
 from .._confirm import confirm_count
+from ..fleet_records import FleetSummary
 from ..records import PlanSummary
 
 __all__ = ["may_submit", "submit_label"]
 
 
-def may_submit(summary: PlanSummary | None, typed: str) -> bool:
+def may_submit(summary: PlanSummary | FleetSummary | None, typed: str) -> bool:
     """Whether Submit may run: a plan with changes, and the count typed when one is needed."""
     if summary is None or summary.change == 0:
         return False
@@ -21,7 +22,7 @@ def may_submit(summary: PlanSummary | None, typed: str) -> bool:
     return need is None or typed.strip() == str(need)
 
 
-def submit_label(summary: PlanSummary | None) -> str:
+def submit_label(summary: PlanSummary | FleetSummary | None) -> str:
     """``Submit: disable 612 account(s)``: what a click sends; plain "Submit" when nothing."""
     if summary is None or summary.change == 0:
         return "Submit"

@@ -12,11 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from ..fleet_frames import WORKSPACE_COLUMN
 from ..results import RESUMABLE_ERRORS
 from ..undo import can_resume, can_undo
+from ._fleet import plain_reason
 from ._note import Tone
 
-__all__ = ["RETRY_OUTCOMES", "RunOutcome", "retry_emails"]
+__all__ = ["RETRY_OUTCOMES", "RunOutcome", "retry_emails", "retry_rows"]
 
 # Rows whose job ran and did not change them: sending them again may.
 RETRY_OUTCOMES = ("failed", "unchanged")
@@ -39,6 +41,29 @@ def retry_emails(results: pd.DataFrame, chosen: list[str] | None = None) -> list
     return [str(e) for e in rows["email"]]
 
 
+def retry_rows(results: pd.DataFrame, chosen: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The rows Retry failed sends again: the retryable ones among the ``chosen`` rows (all if
+    None), matched by email, and by workspace too when the results name one."""
+    rows = results[_retryable(results)]
+    if chosen is not None:
+        keys = [c for c in (WORKSPACE_COLUMN, "email") if c in rows.columns and c in chosen]
+        wanted = set(_lowered(chosen, keys))
+        rows = rows[[key in wanted for key in _lowered(rows, keys)]]
+    return rows.reset_index(drop=True)
+
+
+def _lowered(frame: pd.DataFrame, keys: list[str]) -> list[tuple[str, ...]]:
+    columns = [frame[k].astype(str).str.lower() for k in keys]
+    return list(zip(*columns, strict=True))
+
+
+def _only_stopped(ended: str) -> bool:
+    """Whether a fleet run's words (``"<workspace>: <why>; ..."``) say only that workspaces
+    stopped (none failed or ended otherwise)."""
+    parts = [part.partition(": ")[2] for part in ended.split("; ") if part]
+    return bool(parts) and all(part.startswith("stopped") for part in parts)
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """A run's counts and end, in words for the status line, and which actions it allows."""
@@ -56,9 +81,11 @@ class RunOutcome:
     def of(cls, results: pd.DataFrame, journal: str | None = None) -> RunOutcome:
         about: dict[str, Any] = results.attrs.get("instantly_nb", {})
         counts = {str(k): int(v) for k, v in results["outcome"].value_counts().items()}
+        end, ended = str(about.get("end") or "finished"), str(about.get("ended") or "")
+        if about.get("fleet") and end == "ended_early" and _only_stopped(ended):
+            end = "stopped"  # a fleet run ends early when any workspace stopped: a Stop, here
         return cls(
-            counts, len(results), str(about.get("end") or "finished"),
-            str(about.get("ended") or ""), about.get("journal") or journal,
+            counts, len(results), end, plain_reason(ended), about.get("journal") or journal,
             int(_retryable(results).sum()), can_undo(results), can_resume(results),
         )  # fmt: skip
 

@@ -1,7 +1,9 @@
 """The results step: how the run ended, every email's outcome in a table, and what comes next.
 
 Resume, Retry failed and Undo stand with the results they act on; each is enabled only when it
-has something to do (``RunOutcome``), and its errors are said in the note beside them.
+has something to do (``RunOutcome``), and its errors are said in the note beside them. The results
+of a run over several workspaces have a ``workspace`` column, and each workspace's outcomes are
+counted under the heading.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 import ipywidgets as w
 import pandas as pd
 
+from ..fleet_frames import WORKSPACE_COLUMN
+from ._fleet_views import workspace_outcomes_html
 from ._note import Note
 from ._outcome import RunOutcome
 from ._tables import Rows
@@ -63,7 +67,9 @@ class ResultsBox(w.VBox):  # type: ignore[misc]
         self, title: str, results: pd.DataFrame, journal: str | None, filename: str, workspace: str
     ) -> None:
         outcome = self.outcome = RunOutcome.of(results, journal)
-        self.summary.value = results_html(title, outcome, workspace)
+        several = WORKSPACE_COLUMN in results.columns
+        heading = results_html(title, outcome, workspace, several)
+        self.summary.value = heading + _per_workspace(results)
         self.status.say(*outcome.words())
         how = (
             "failures first · select failed rows, then Retry failed (none selected: all of them)"
@@ -91,6 +97,22 @@ class ResultsBox(w.VBox):  # type: ignore[misc]
         """Emails of the rows selected in the table; None when no row is selected."""
         chosen = self.rows.selected()
         return [str(e) for e in chosen["email"]] if len(chosen) else None
+
+    def selected_rows(self) -> pd.DataFrame | None:
+        """The rows selected in the table (email, and workspace over several); None if none."""
+        chosen = self.rows.selected()
+        return chosen if len(chosen) else None
+
+
+def _per_workspace(results: pd.DataFrame) -> str:
+    if WORKSPACE_COLUMN not in results.columns:
+        return ""
+    counts: dict[str, dict[str, int]] = {}
+    where = results[WORKSPACE_COLUMN].fillna("(in no workspace)").astype(str)
+    sizes = results.groupby([where, "outcome"], sort=False).size()
+    for (name, outcome), n in zip(sizes.index.tolist(), sizes.tolist(), strict=True):
+        counts.setdefault(str(name), {})[str(outcome)] = int(n)
+    return workspace_outcomes_html(counts)
 
 
 def _shown_path(path: str) -> str:

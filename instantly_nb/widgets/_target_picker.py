@@ -3,7 +3,9 @@
 The two ways are exclusive on purpose (a toggle): a pasted list narrowed by a filter would
 silently target fewer accounts than the list. Emails are pasted, uploaded as CSV, or picked by
 selecting rows of the account table, which is loaded only on request (a workspace can hold
-thousands); its search box narrows it, and a selection survives the narrowing.
+thousands); its search box narrows it, and a selection survives the narrowing. Over several
+workspaces, the table has a ``workspace`` column and picked rows carry their workspace; tags are
+chosen by label, which each chosen workspace must have.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..errors import RequestValidationError
+from ..fleet_frames import WORKSPACE_COLUMN
 from ..models import AccountFilter, WarmupStatus
 from ..targets import Selection, Target, read_emails
 from ._note import Note
@@ -65,6 +68,7 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
             style=_WIDE,
         )
         self.tag = w.Dropdown(options=[(NONE, UNSET)], value=UNSET, description="Tag", style=_WIDE)
+        self.tag_note = Note()  # a tag some chosen workspace lacks (several workspaces)
         self.search = w.Text(
             description="Search", placeholder="e.g. a domain: acme.com", style=_WIDE
         )
@@ -92,7 +96,9 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
             style=_WIDE,
             layout=w.Layout(width="60%", height="60px"),
         )
-        self.selection_box = w.VBox([self.filter, self.tag, self.search, self.everything])
+        self.selection_box = w.VBox(
+            [self.filter, w.HBox([self.tag, self.tag_note]), self.search, self.everything]
+        )
         self.emails_box = w.VBox(
             [self.emails, w.HBox([self.upload, self.upload_note]),
              w.HBox([self.load_button, self.load_note]), self.pick, self.pick_note]
@@ -101,8 +107,10 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         self.uploaded: list[str] = []
         self.upload_name = ""
         self.picked: list[str] = []  # emails of the rows selected in the account table
+        self.picked_keys: list[str] = []  # the same rows as "<workspace> <email>", lower case
         self._changed: Callable[[], None] | None = None
         self.kind.observe(lambda _: self._show_kind(), "value")
+        self.tag.observe(lambda _: self.tag_note.clear(), "value")
         self.pick.on_select(self._picks_changed)
         self._show_kind()
 
@@ -116,19 +124,31 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
     # --- loading choices -------------------------------------------------------------------
 
     def set_tags(self, tags: pd.DataFrame) -> None:
-        """Tag choices from ``read_tags``: label shown, id used (labels may repeat)."""
-        options = [(NONE, UNSET)] + [
-            (str(label), str(tag_id))
-            for tag_id, label in zip(tags["id"], tags["label"], strict=True)
-        ]
+        """Tag choices from ``read_tags``: label shown, id used (labels may repeat).
+
+        From several workspaces (a ``workspace`` column) the label is used: ids differ from one
+        workspace to the next, and the planner finds the tag by its label in each.
+        """
+        if WORKSPACE_COLUMN in tags.columns:
+            labels = dict.fromkeys(str(label) for label in tags["label"])
+            options = [(NONE, UNSET)] + [(label, label) for label in labels]
+        else:
+            options = [(NONE, UNSET)] + [
+                (str(label), str(tag_id))
+                for tag_id, label in zip(tags["id"], tags["label"], strict=True)
+            ]
         keep = self.tag.value if self.tag.value in {v for _, v in options} else UNSET
         self.tag.options = options
         self.tag.value = keep
 
-    def set_accounts(self, accounts: pd.DataFrame) -> None:
-        """The account table from ``read_accounts``: email, warmup, status and tags.
+    def set_accounts(
+        self, accounts: pd.DataFrame, add: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    ) -> None:
+        """The account table from ``read_accounts``: email, warmup, status and tags (and the
+        workspace first, from several workspaces). ``add`` puts more columns beside them (the
+        warmup health).
 
-        Emails picked before stay picked if the new list still holds them.
+        Rows picked before stay picked if the new list still holds them.
         """
         frame = pd.DataFrame(
             {
@@ -138,7 +158,9 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
                 "tags": [", ".join(t) if isinstance(t, list) else "" for t in accounts["tags"]],
             }
         )
-        self._show_accounts(frame)
+        if WORKSPACE_COLUMN in accounts.columns:
+            frame.insert(0, WORKSPACE_COLUMN, accounts[WORKSPACE_COLUMN])
+        self._show_accounts(add(frame) if add is not None else frame)
 
     def refresh_warmup(self, results: pd.DataFrame) -> None:
         """Put the warmup states a run read back into the account table (verified, not guessed)."""
@@ -146,17 +168,18 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
             return
         read = results.dropna(subset=["after"])
         now = {
-            str(e).lower(): WarmupStatus(int(a)).label
-            for e, a in zip(read["email"], read["after"], strict=True)
+            key: WarmupStatus(int(a)).label
+            for key, a in zip(_keys(read), read["after"], strict=True)
         }
         frame = self.pick.frame.copy()
-        keys = frame["email"].str.lower()
-        frame["warmup"] = [now.get(k, old) for k, old in zip(keys, frame["warmup"], strict=True)]
+        frame["warmup"] = [
+            now.get(k, old) for k, old in zip(_keys(frame), frame["warmup"], strict=True)
+        ]
         self._show_accounts(frame)
 
     def _show_accounts(self, frame: pd.DataFrame) -> None:
-        picked = {e.lower() for e in self.picked}
-        keep = [i for i, e in enumerate(frame["email"]) if str(e).lower() in picked]
+        picked = set(self.picked_keys)
+        keep = [i for i, key in enumerate(_keys(frame)) if key in picked]
         self.pick.show(frame, f"<small>{len(frame)} accounts</small>", selected=keep)
         self._picks_changed()
         self._note_picks()
@@ -205,13 +228,30 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
                 tag=self.tag.value or None,
                 search=self.search.value.strip() or None,
             )
-        given = [*split_emails(self.emails.value), *self.uploaded, *self.picked]
+        typed = [*split_emails(self.emails.value), *self.uploaded]
+        rows = self.pick.selected()
+        if WORKSPACE_COLUMN in rows.columns and len(rows):
+            # Picked rows say where each account is; pasted emails do not.
+            if typed:
+                raise RequestValidationError(
+                    "Picked rows carry their workspace, pasted or uploaded emails do not: with "
+                    "several workspaces, pick rows or give emails, not both"
+                )
+            return rows[[WORKSPACE_COLUMN, "email"]].reset_index(drop=True)
+        given = [*typed, *self.picked]
         if not given:
             raise RequestValidationError(
                 "No email is chosen yet: paste emails, upload a CSV, or load the accounts and "
                 "select rows, then Preview"
             )
         return read_emails(given)
+
+    def describe(self, target: Target) -> str:
+        """``target`` (from ``target()``) in words, its tag by label."""
+        if isinstance(target, Selection):
+            return target.describe(self.tag.label if target.tag else None)
+        count = len(target) if isinstance(target, list | pd.DataFrame) else 0
+        return f"{count} email(s)"
 
     def excluded(self) -> list[str] | None:
         given = split_emails(self.exclude.value)
@@ -225,10 +265,11 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         self.emails_box.layout.display = "" if emails else "none"
 
     def _picks_changed(self) -> None:
-        picked = [str(e) for e in self.pick.selected()["email"]]
-        if picked == self.picked:
+        rows = self.pick.selected()
+        picked, keys = [str(e) for e in rows["email"]], _keys(rows)
+        if keys == self.picked_keys:
             return
-        self.picked = picked
+        self.picked, self.picked_keys = picked, keys
         self._note_picks()
         if self._changed is not None:
             self._changed()
@@ -242,3 +283,13 @@ class TargetPicker(w.VBox):  # type: ignore[misc]
         named = ", ".join(html.escape(e) for e in self.picked[:PICKS_LISTED])
         more = f" and {n - PICKS_LISTED} more" if n > PICKS_LISTED else ""
         self.pick_note.value = f"<small><b>{n} picked</b>: {named}{more}</small>"
+
+
+def _keys(frame: pd.DataFrame) -> list[str]:
+    """Each row's account: its email, after its workspace when the frame names one."""
+    if "email" not in frame.columns:
+        return []
+    emails = frame["email"].astype(str).str.lower()
+    if WORKSPACE_COLUMN not in frame.columns:
+        return list(emails)
+    return [f"{w} {e}" for w, e in zip(frame[WORKSPACE_COLUMN].astype(str), emails, strict=True)]

@@ -11,14 +11,17 @@ from __future__ import annotations
 import base64
 import html
 import re
+from typing import Protocol
 
 import pandas as pd
 
 from .._warmup import goal_of
+from ..fleet_frames import WORKSPACE_COLUMN
+from ..fleet_records import FleetRecord
 from ..models import WarmupStatus, warmup_word
 from ..plan_view import cannot_undo_note, cover_sentence, request_lines
-from ..progress import RunProgress
 from ..records import PlanRecord as Plan
+from ._fleet import plain_reason
 from ._outcome import RunOutcome
 
 __all__ = [
@@ -87,7 +90,7 @@ def plan_preview_html(plan: Plan, confirm_count: int | None) -> str:
     return "".join(parts)
 
 
-def nothing_to_change(plan: Plan) -> str:
+def nothing_to_change(plan: Plan | FleetRecord) -> str:
     """Why a plan changes nothing, plainly: no account matched, or why each one is left alone."""
     s = plan.summary
     if s.targeted == 0:
@@ -101,18 +104,21 @@ def nothing_to_change(plan: Plan) -> str:
     if int(reasons.get("excluded", 0)):
         parts.append(f"{int(reasons['excluded'])} are excluded")
     if s.not_found:
-        parts.append(f"{s.not_found} are not in this workspace")
+        where = "any chosen workspace" if isinstance(plan, FleetRecord) else "this workspace"
+        parts.append(f"{s.not_found} are not in {where}")
     why = ", ".join(parts) or "every one is left alone (see the table)"
     return f"Nothing to change: of the {s.targeted} targeted account(s), {why}."
 
 
-def preview_rows(plan: Plan) -> pd.DataFrame:
-    """One row per targeted email for the preview table: accounts that change first."""
+def preview_rows(plan: Plan | FleetRecord) -> pd.DataFrame:
+    """One row per targeted email for the preview table: accounts that change first (and each
+    account's workspace first, over several)."""
     frame = plan.frame
     order = frame["action"].map({"change": 0, "skip": 1, "not_found": 2}).fillna(3)
-    rows = frame.assign(_o=order).sort_values(["_o", "email"], kind="stable")
+    by = ["_o", WORKSPACE_COLUMN, "email"] if WORKSPACE_COLUMN in frame.columns else ["_o", "email"]
+    rows = frame.assign(_o=order).sort_values(by, kind="stable")
     job = rows["request"].map(lambda i: "" if pd.isna(i) else f"Job {int(i) + 1}")
-    return pd.DataFrame(
+    shown = pd.DataFrame(
         {
             "email": rows["email"],
             "plan": rows["action"].map(_PLAN_WORDS).fillna(rows["action"]),
@@ -122,21 +128,34 @@ def preview_rows(plan: Plan) -> pd.DataFrame:
             "job": job,
         }
     )
+    return _workspace_first(shown, rows)
 
 
-def submitted_html(plan: Plan) -> str:
-    """The preview once submitted: one line, the full preview folded under it."""
+def _workspace_first(shown: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    if WORKSPACE_COLUMN in rows.columns:
+        shown.insert(0, WORKSPACE_COLUMN, rows[WORKSPACE_COLUMN])
+    return shown
+
+
+def submitted_html(plan: Plan | FleetRecord, preview: str | None = None) -> str:
+    """The preview once submitted: one line, the full preview (``preview``, or the one
+    workspace's) folded under it."""
     s = plan.summary
-    line = f"Submitted: {s.action} warmup for {s.change} account(s) in {s.jobs} job(s)" + (
+    where = f" in {plan.summary.workspaces} workspace(s)" if isinstance(plan, FleetRecord) else ""
+    line = f"Submitted: {s.action} warmup for {s.change} account(s){where} in {s.jobs} job(s)" + (
         f" ({plan.description})" if plan.description else ""
     )
-    return (
-        f"<details><summary>{html.escape(line)}</summary>{plan_preview_html(plan, None)}</details>"
-    )
+    if preview is None:
+        assert isinstance(plan, Plan)
+        preview = plan_preview_html(plan, None)
+    return f"<details><summary>{html.escape(line)}</summary>{preview}</details>"
 
 
-def results_html(title: str, outcome: RunOutcome, workspace: str = "") -> str:
-    """The results' heading, the workspace, and one coloured count per outcome."""
+def results_html(
+    title: str, outcome: RunOutcome, workspace: str = "", several: bool = False
+) -> str:
+    """The results' heading, the workspace (or the workspaces, ``several``), and one coloured
+    count per outcome."""
     badges = " ".join(
         f"<span style='color:{colour}'><b>{outcome.n(name)}</b> {name.replace('_', ' ')}</span>"
         for name, colour in OUTCOME_COLOURS.items()
@@ -144,15 +163,15 @@ def results_html(title: str, outcome: RunOutcome, workspace: str = "") -> str:
     )
     return (
         f"<div class='instantly-nb-results'><h4 style='margin:4px 0'>{html.escape(title)}</h4>"
-        f"{_workspace_line(workspace)}<p style='margin:2px 0'>{badges}</p></div>"
+        f"{_workspace_line(workspace, several)}<p style='margin:2px 0'>{badges}</p></div>"
     )
 
 
-def _workspace_line(name: str) -> str:
+def _workspace_line(name: str, several: bool = False) -> str:
     """Which workspace, beside what changes there: the banner may be scrolled out of sight."""
     if not name:
         return ""
-    return f"<small>Workspace: <b>{html.escape(name)}</b></small>"
+    return f"<small>Workspace{'s' if several else ''}: <b>{html.escape(name)}</b></small>"
 
 
 def result_rows(results: pd.DataFrame) -> pd.DataFrame:
@@ -160,17 +179,23 @@ def result_rows(results: pd.DataFrame) -> pd.DataFrame:
     rank = {name: i for i, name in enumerate(_RESULT_ORDER)}
     order = results["outcome"].map(rank).fillna(len(rank))
     rows = results.assign(_o=order).sort_values("_o", kind="stable")
-    return pd.DataFrame(
+    shown = pd.DataFrame(
         {
             "email": rows["email"],
             "outcome": rows["outcome"],
             "warmup before": rows["before"].map(_warmup),
             "warmup after": rows["after"].map(_warmup),
-            "error": rows["error"],
-            "detail": rows["detail"],
+            "error": rows["error"].map(_plain),
+            "detail": rows["detail"].map(_plain),
             "job": rows["job_id"],
         }
     )
+    return _workspace_first(shown, rows)
+
+
+def _plain(text: object) -> object:
+    """A row's error or detail as shown: no exception class name (the CSV keeps the text)."""
+    return plain_reason(text) if isinstance(text, str) else text
 
 
 def csv_link(results: pd.DataFrame, filename: str) -> str:
@@ -193,11 +218,15 @@ def _warmup(code: object) -> str:
     return WarmupStatus(int(code)).label  # type: ignore[call-overload]
 
 
+class _Texted(Protocol):
+    def text(self) -> str: ...
+
+
 def panel_text(
     workspace: str,
     notes: list[str],
-    plan: Plan | None,
-    progress: RunProgress | None,
+    plan: Plan | FleetRecord | None,
+    progress: _Texted | None,
     results: pd.DataFrame | None,
 ) -> str:
     """The panel as text: workspace, what it says, pending plan, last run and its outcome."""

@@ -7,6 +7,11 @@ to Instantly runs as a task on the kernel's loop through the plan/run layer; wid
 Each step says what happened in the note beside the control that started it, and starting a
 preview or a run clears what an earlier one showed (results, links, messages): nothing on screen
 belongs to another step.
+
+Given ``Workspaces``, the panel acts on the workspaces chosen in ``Workspaces`` (``_fleet.py``):
+one plan, one confirmation, a progress row per workspace (``_fleet_progress.py``), results with a
+``workspace`` column. The health filters (``_health.py``) narrow the chosen accounts by their
+warmup health, read on the client side, for one workspace or several.
 """
 
 from __future__ import annotations
@@ -22,24 +27,37 @@ import pandas as pd
 from .._confirm import CONFIRM_ABOVE, confirm_count
 from .._demo import demo
 from ..errors import PlanStaleError, RequestValidationError
+from ..fleet_frames import WORKSPACE_COLUMN
+from ..fleet_plan import FleetPlan
 from ..frames import aread_accounts, aread_tags
 from ..journal import Journal
 from ..plan import Plan
 from ..planner import aplan
 from ..progress_text import ReadListener
 from ..sync_client import Client, async_client
-from ..undo import aresume, aundo
+from ..targets import Selection, Target
+from ..undo import aundo
+from ..workspaces import Workspaces
+from ._fleet import (
+    WorkspaceChooser,
+    check_tag,
+    fleet_banner,
+    fleet_words,
+    read_fleet,
+    workspaces_in,
+)
 from ._gate import may_submit, submit_label
+from ._health import HealthFilter, health_of, narrow, with_health
 from ._note import Note
-from ._outcome import retry_emails
+from ._outcome import retry_rows
 from ._preview import PreviewBox
-from ._report import guarded, plain_words, with_full_text
+from ._report import guarded, with_full_text
 from ._results import ResultsBox
+from ._runs import execute, new_progress, restart, resume, set_clock, shown_progress
 from ._steps import Steps
 from ._target_picker import TargetPicker
 from ._views import nothing_to_change, panel_text
 from ._workspace import KeyBox, workspace_html
-from .progress import JobProgress
 
 __all__ = ["WarmupPanel"]
 
@@ -51,9 +69,11 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
 
     Parameters
     ----------
-    client : Instantly or AsyncInstantly, optional
+    client : Instantly, AsyncInstantly or Workspaces, optional
         The workspace to act on; ``instantly_nb.demo()`` (emulated, nothing real) by default.
-        ``WarmupPanel.from_key()`` asks for an API key in a password field instead.
+        ``WarmupPanel.from_key()`` asks for an API key in a password field instead. With
+        ``Workspaces`` (e.g. ``demo(workspaces=3)``), a chooser picks the workspaces a change
+        acts on, and ``panel.progress`` is a ``FleetProgress``, one row per workspace.
     confirm_above : int
         Plans changing more accounts than this, or every account, need the count typed.
     journal_dir : path, optional
@@ -64,13 +84,14 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
     Steps run as asyncio tasks: ``panel.task`` is the latest, ``await panel.idle()`` waits for
     all. Each step's message (or error, in plain words) is in the note beside its control:
     ``panel.status`` (Preview), ``panel.submit_note`` (Submit), ``panel.results_box.status``
-    and ``.note`` (the run's end; Resume, Retry failed, Undo). ``panel.output`` shows only
+    and ``.note`` (the run's end; Resume, Retry failed, Undo); a bad health threshold is said
+    beside its field, a tag some chosen workspace lacks beside Tag. ``panel.output`` shows only
     errors this panel does not expect, with their traceback.
     """
 
     def __init__(
         self,
-        client: Client | None = None,
+        client: Client | Workspaces | None = None,
         *,
         confirm_above: int = CONFIRM_ABOVE,
         journal_dir: str | os.PathLike[str] | None = None,
@@ -78,9 +99,11 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
     ) -> None:
         self.confirm_above = confirm_above
         self.journal_dir = journal_dir
-        self.client: Client | None = None
-        self.plan: Plan | None = None
+        self.fleet = client if isinstance(client, Workspaces) else None
+        self.client: Client | Workspaces | None = None
+        self.plan: Plan | FleetPlan | None = None
         self.results: pd.DataFrame | None = None
+        self._unreachable: dict[str, str] = {}  # workspaces of the fleet that could not be read
         self._choice = 0  # bumped whenever the target or action changes
         self._quiet = False  # set while the panel itself changes the choice (undo)
         self._undo_from: str | None = None  # the action chosen before an undo plan took over
@@ -109,6 +132,8 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
 
     def _build(self) -> list[w.Widget]:
         self.workspace_label = w.HTML()
+        self.chooser = WorkspaceChooser()  # shown for several workspaces only
+        self.workspaces = self.chooser.select
         self.key_box = KeyBox()
         self.key, self.connect_button = self.key_box.key, self.key_box.connect_button
         self.key_box.layout.display = "none"
@@ -124,6 +149,12 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.upload, self.pick, self.exclude, self.load_button = (
             t.upload, t.pick, t.exclude, t.load_button
         )  # fmt: skip
+        if self.fleet is not None:
+            self.everything.description = (
+                "Every account of the chosen workspaces (needs the count typed to submit)"
+            )
+        self.health = HealthFilter()
+        self.spam_above, self.score_below = self.health.spam, self.health.score
         self.preview_button = w.Button(description="Preview", icon="eye", button_style="info")
         self.status = Note()
         self.preview = PreviewBox()
@@ -134,7 +165,7 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
             layout=w.Layout(width="auto"),  # sized to its label: the count is never cut
         )  # fmt: skip
         self.submit_note = Note()
-        self.progress = JobProgress()
+        self.progress = new_progress(several=self.fleet is not None)
         self.progress.layout.display = "none"
         self.results_box = r = ResultsBox()
         self.results_view, self.results_table, self.download = r.summary, r.rows, r.download
@@ -143,8 +174,8 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         )  # fmt: skip
         self.output = w.Output()
         return [
-            self.workspace_label, self.key_box, self.action, self.targets,
-            w.HBox([self.preview_button, self.status]), self.preview,
+            self.workspace_label, self.key_box, self.chooser, self.action, self.targets,
+            self.health, w.HBox([self.preview_button, self.status]), self.preview,
             w.HBox([self.submit_button, self.submit_note]), self.progress, self.results_box,
             self.output,
         ]  # fmt: skip
@@ -152,6 +183,9 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
     def _wire(self) -> None:
         notes = self.results_box.note
         self.targets.on_change(self._invalidate)
+        self.chooser.on_change(self._invalidate)
+        self.chooser.on_change(self.targets.tag_note.clear)
+        self.health.on_change(self._invalidate)
         self.action.observe(lambda _: self._action_changed(), "value")
         self.confirm.observe(lambda _: self._update_buttons(), "value")
         self.upload.observe(
@@ -181,13 +215,13 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
 
     @staticmethod
     def _said(note: Note) -> Callable[[BaseException], None]:
-        return lambda exc: note.say(plain_words(exc), "error")
+        return lambda exc: note.say(fleet_words(exc), "error")
 
     # --- the workspace -----------------------------------------------------------------------
 
-    def _use(self, client: Client) -> None:
+    def _use(self, client: Client | Workspaces) -> None:
         self.client = client
-        self.progress.model.now = client.clock.now
+        set_clock(self.progress, client)
         self._show_workspace(None)
         note = self.key_box.note if self._key_options is not None else self.status
         try:
@@ -201,7 +235,11 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self._update_buttons()
 
     async def _load_workspace(self) -> None:
-        aclient = async_client(self._client())
+        if self.fleet is not None:
+            await self._load_fleet(self.fleet)
+            self.status.say(CHOOSE, "info")
+            return
+        aclient = async_client(self._one())
         try:
             workspace = await aclient.get_workspace()
         except Exception:
@@ -216,14 +254,35 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.targets.set_tags(await aread_tags(aclient))
         self.status.say(CHOOSE, "info")
 
+    async def _load_fleet(self, fleet: Workspaces) -> None:
+        """One workspace that cannot be read is left unchosen, with why in the banner; the
+        others can be used."""
+        tags, self._unreachable = await read_fleet(fleet)
+        self._show_workspace(None)
+        self.chooser.set_names(fleet.names, [n for n in fleet.names if n not in self._unreachable])
+        if tags is None:
+            raise RequestValidationError("No workspace of the set could be reached (see above)")
+        self.targets.set_tags(tags)
+
     def _show_workspace(self, name: str | None) -> None:
-        self.workspace_label.value = workspace_html(self._client(), name)
+        if self.fleet is not None:
+            self.workspace_label.value = fleet_banner(self.fleet, self._unreachable)
+        else:
+            self.workspace_label.value = workspace_html(self._one(), name)
 
     async def _load_accounts(self) -> None:
         note = self.targets.load_note
+        limits = self.health.limits()
         note.say("Loading the account list…", "info")
+        where = self._where()
         reading = self._reading("Loading the account list", note)
-        self.targets.set_accounts(await aread_accounts(self._client(), progress=reading))
+        accounts = await aread_accounts(where, progress=reading)
+        add = None
+        if limits.on and len(accounts):  # the health columns beside each account
+            reading = self._reading("Reading warmup health", note, "request(s)")
+            health = await health_of(where, accounts, reading)
+            add = lambda frame: with_health(frame, health)  # noqa: E731
+        self.targets.set_accounts(accounts, add)
         note.say(
             f"{len(self.targets.pick.frame)} accounts listed: select rows to pick them "
             "(the table's search narrows the list).",
@@ -237,27 +296,47 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self._clear_steps()
         self._undo_from = None  # previewed with the action shown: that is the choice now
         target, exclude = self.targets.target(), self.targets.excluded()
+        limits = self.health.limits()
+        names = self.chooser.chosen() if self.fleet is not None else None
+        if self.fleet is not None and isinstance(target, Selection) and target.tag:
+            await check_tag(self.fleet, names or [], target.tag, self.targets.tag_note)
+        described, lead, health = self.targets.describe(target), "", None
+        if limits.on:
+            self.status.say("Reading warmup health…", "info")
+            reading = self._reading("Reading warmup health", unit="request(s)")
+            found = await narrow(self._where(), target, limits, reading)
+            if found.target is None:
+                self.status.say(found.words(limits), "warn")
+                return
+            target, health, lead = found.target, found.health, found.words(limits)
         self.status.say("Planning: reading the workspace…", "info")
         plan = await aplan(
             self._client(), self.action.value, target, exclude=exclude,
             confirm_above=self.confirm_above, progress=self._reading("Planning: reading"),
+            workspaces=names,
         )  # fmt: skip
         if choice != self._choice:
             self.status.say("The choice changed while planning: Preview again.", "warn")
             return
-        if plan.description == "emails" and isinstance(target, list):
-            plan.description = f"{len(target)} email(s)"
-        self._show_plan(plan)
+        if limits.on:
+            plan.description = f"{described}, {limits.words()}"
+        elif plan.description == "emails" and not isinstance(target, Selection):
+            plan.description = described
+        self._show_plan(plan, lead, health)
 
-    def _show_plan(self, plan: Plan, lead: str = "") -> None:
+    def _show_plan(
+        self, plan: Plan | FleetPlan, lead: str = "", health: pd.DataFrame | None = None
+    ) -> None:
         self.plan = plan
         need = self.confirm_count()
-        self.preview.show(plan, need)
+        self.preview.show(plan, need, health)
         s = plan.summary
         if s.change == 0:
             self.status.say(lead + nothing_to_change(plan), "warn")
         else:
             what = f"{s.change} account(s) will change in {s.jobs} job(s)"
+            if isinstance(plan, FleetPlan):
+                what += f" across {plan.summary.workspaces} workspace(s)"
             if need is not None:
                 self.status.say(f"{lead}{what}. Type {need} in Confirm, then Submit.", "warn")
             else:
@@ -280,7 +359,7 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         else:
             self._start(self._run(self.plan, need), self.submit_note)
 
-    async def _run(self, plan: Plan, need: int | None) -> None:
+    async def _run(self, plan: Plan | FleetPlan, need: int | None) -> None:
         self.plan = None  # a plan runs once; the next run gets its own preview
         self._last_run = f"{plan.summary.action} warmup, {plan.description}"
         self.preview.submitted(plan)
@@ -288,23 +367,24 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         journal = Journal.for_plan(plan.id, self.journal_dir) if self.journal_dir else None
         restore, self._undo_from = self._undo_from, None
         try:
-            run = plan.aexecute(
-                confirm=need, journal=journal, on_update=self.progress.on_update,
-                stop=self.progress.stop_event,
-            )  # fmt: skip
-            results = await self._watch(run)
+            names = plan.names if isinstance(plan, FleetPlan) else []
+            run = execute(plan, self.progress, need, journal)
+            results = await self._watch(run, names=names)
             self._show_results(results, str(plan.journal_path or ""))
         finally:
             if restore is not None:  # the undo plan is spent: the toggle shows the choice again
                 self._set_action(restore)
 
     async def _watch(
-        self, run: Coroutine[Any, Any, pd.DataFrame], resumed: bool = False
+        self,
+        run: Coroutine[Any, Any, pd.DataFrame],
+        resumed: bool = False,
+        names: list[str] | None = None,
     ) -> pd.DataFrame:
         """Show a run's progress from a clean slate; its results are the caller's to show."""
         self._clear_results()
         action, _, description = self._last_run.partition(", ")
-        self.progress.reset(f"{action.capitalize()}: {description}", keep_finished=resumed)
+        restart(self.progress, f"{action.capitalize()}: {description}", names or [], resumed)
         self.progress.layout.display = ""
         self.submit_note.say("Running: other cells keep working meanwhile.", "info")
         try:
@@ -323,10 +403,11 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.results = results
         self.submit_note.clear()
         plan_id = results.attrs.get("instantly_nb", {}).get("plan_id", "run")
+        fleet = self.fleet is not None
+        where = ", ".join(workspaces_in(results)) if fleet else self._workspace_name
         self.results_box.show(
-            f"Results: {self._last_run}", results, journal or None, f"warmup-{plan_id}.csv",
-            self._workspace_name,
-        )  # fmt: skip
+            f"Results: {self._last_run}", results, journal or None, f"warmup-{plan_id}.csv", where
+        )
         self.targets.refresh_warmup(results)
         self._update_buttons()
 
@@ -338,29 +419,30 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
             raise RequestValidationError("Nothing to resume: the last run sent all it planned")
         journal = outcome.journal
         self.status.clear()
-        run = aresume(
-            self._client(), journal, on_update=self.progress.on_update,
-            stop=self.progress.stop_event,
-        )  # fmt: skip
-        self._show_results(await self._watch(run, resumed=True), journal)
+        run = resume(self._client(), self.progress, journal)
+        names = workspaces_in(self._last_results())
+        self._show_results(await self._watch(run, resumed=True, names=names), journal)
 
     async def _retry(self) -> None:
         results = self._last_results()
-        chosen = self.results_box.selected_emails()
-        emails = retry_emails(results, chosen)
-        if not emails:
+        chosen = self.results_box.selected_rows()
+        rows = retry_rows(results, chosen)
+        if rows.empty:
             raise RequestValidationError(
                 "None of the selected rows failed: select failed rows, or none to retry them all"
-                if chosen else "No failed row to retry"
+                if chosen is not None else "No failed row to retry"
             )  # fmt: skip
         note = self.results_box.note
-        note.say(f"Planning a retry of {len(emails)} account(s)…", "info")
+        note.say(f"Planning a retry of {len(rows)} account(s)…", "info")
         action = results.attrs.get("instantly_nb", {}).get("action", self.action.value)
+        # Over several workspaces each row stays in its own workspace.
+        fleet = self.fleet is not None
+        again: Target = rows[[WORKSPACE_COLUMN, "email"]] if fleet else list(rows["email"])
         plan = await aplan(
-            self._client(), action, emails, confirm_above=self.confirm_above,
+            self._client(), action, again, confirm_above=self.confirm_above,
             progress=self._reading("Planning the retry: reading", note),
         )  # fmt: skip
-        plan.description = f"retry of {len(emails)} failed account(s) of {self._last_run}"
+        plan.description = f"retry of {len(rows)} failed account(s) of {self._last_run}"
         if plan.summary.change and confirm_count(plan.summary) is None:
             await self._run(plan, None)  # the failed rows were confirmed once: run them again
             return
@@ -385,10 +467,22 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
 
     # --- plumbing ----------------------------------------------------------------------------
 
-    def _client(self) -> Client:
+    def _client(self) -> Client | Workspaces:
         if self.client is None:
             raise RequestValidationError("Connect to a workspace first (type the API key)")
         return self.client
+
+    def _one(self) -> Client:
+        """The one workspace's client (never called for several workspaces)."""
+        client = self._client()
+        assert not isinstance(client, Workspaces)
+        return client
+
+    def _where(self) -> Client | Workspaces:
+        """Where reads go: the workspace, or the workspaces chosen."""
+        if self.fleet is None:
+            return self._client()
+        return self.fleet.subset(self.chooser.chosen())
 
     def _start(self, coro: Coroutine[Any, Any, None], note: Note, exclusive: bool = True) -> None:
         if not self.steps.start(coro, self._said(note), exclusive):
@@ -460,13 +554,13 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         self.undo_button.disabled = not (ready and outcome is not None and outcome.restorable)
         self.load_button.disabled = self.client is None
 
-    def _reading(self, what: str, note: Note | None = None) -> ReadListener:
+    def _reading(self, what: str, note: Note | None = None, unit: str = "page(s)") -> ReadListener:
         """A read's progress in a note (the status line by default), as it goes."""
         shown = note if note is not None else self.status
 
         def show(pages: int, accounts: int, finished: bool) -> None:
             if not finished:
-                shown.say(f"{what}… {pages} page(s), {accounts:,} account(s)", "info")
+                shown.say(f"{what}… {pages} {unit}, {accounts:,} account(s)", "info")
 
         return show
 
@@ -474,8 +568,11 @@ class WarmupPanel(w.VBox):  # type: ignore[misc]
         return with_full_text(super()._repr_mimebundle_(**kwargs), repr(self))
 
     def __repr__(self) -> str:
-        name = self.client.name if self.client is not None else "(not connected)"
-        progress = self.progress.model if self.progress.model.phase != "idle" else None
+        if isinstance(self.client, Workspaces):
+            name = f"{len(self.client)} workspaces ({', '.join(self.client.names)})"
+        else:
+            name = self.client.name if self.client is not None else "(not connected)"
+        progress = shown_progress(self.progress)
         notes = [self.status.value, self.submit_note.value, self.results_box.status.value,
                  self.results_box.note.value]  # fmt: skip
         return panel_text(name, notes, self.plan, progress, self.results)
