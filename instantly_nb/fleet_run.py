@@ -26,7 +26,7 @@ import pandas as pd
 from . import _constants as C
 from ._confirm import check_confirmation
 from .errors import InstantlyError, PlanStaleError, RequestValidationError
-from .events import FleetListener, Listener, RunEvent, StopSignal
+from .events import FleetListener, Listener, RunEnd, RunEvent, StopSignal
 from .fleet_frames import WORKSPACE_COLUMN, with_workspace
 from .fleet_records import FleetRecord
 from .journal import Journal, Replay
@@ -216,7 +216,22 @@ def _results(
     words = "; ".join(f"{name}: {why}" for name, why in {**ended, **failed}.items() if why)
     frame.attrs["instantly_nb"] = {
         "plan_id": record.id, "action": record.action, "fleet": True,
-        "end": "finished" if not words else "ended_early", "ended": words,
+        "end": _fleet_end(frames, failed), "ended": words,
         "failed": dict(failed), "journal": str(journal.path),
     }  # fmt: skip
     return frame
+
+
+def _fleet_end(frames: dict[str, pd.DataFrame], failed: dict[str, str]) -> RunEnd:
+    """How the whole run ended, from how each workspace's did: finished when all finished;
+    stopped when the others finished and the rest stopped (a Stop reaches every workspace);
+    stale when a selection changed anywhere; ended early otherwise (a failure, an error)."""
+    ends = {str(f.attrs.get("instantly_nb", {}).get("end") or "finished") for f in frames.values()}
+    if failed:
+        ends.add("ended_early")
+    ends.discard("finished")
+    if not ends:
+        return "finished"
+    if "stale" in ends:
+        return "stale"
+    return "stopped" if ends == {"stopped"} else "ended_early"

@@ -161,6 +161,7 @@ def test_a_failing_workspace_fails_alone_and_its_rows_say_why(trouble: str) -> N
     assert failed.error.str.startswith(f"workspace failed: {why}").all()
     assert warmup_posts(globex) == []
     assert list(results.attrs["instantly_nb"]["failed"]) == ["Globex"]
+    assert results.attrs["instantly_nb"]["end"] == "ended_early"
     ends = [e for n, e in said if n == "Globex" and e.kind == "finished"]
     assert len(ends) == 1 and ends[0].end == "ended_early"
     assert not Journal(results.attrs["instantly_nb"]["journal"]).finished
@@ -239,8 +240,10 @@ def test_a_stop_leaves_every_workspace_unsent_and_resumable() -> None:
     results = plan.execute(stop=stop, progress=False)
     assert (results.outcome == "not_submitted").all() and len(results) == 15
     assert all(warmup_posts(m) == [] for m in fleet.group.members.values())
+    assert results.attrs["instantly_nb"]["end"] == "stopped"  # a Stop, not a failure
     again = nb.resume(fleet, results.attrs["instantly_nb"]["journal"])
     assert (again.outcome == "changed").all()
+    assert again.attrs["instantly_nb"]["end"] == "finished"
 
 
 def test_undo_puts_each_workspace_back() -> None:

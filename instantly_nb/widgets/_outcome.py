@@ -57,13 +57,6 @@ def _lowered(frame: pd.DataFrame, keys: list[str]) -> list[tuple[str, ...]]:
     return list(zip(*columns, strict=True))
 
 
-def _only_stopped(ended: str) -> bool:
-    """Whether a fleet run's words (``"<workspace>: <why>; ..."``) say only that workspaces
-    stopped (none failed or ended otherwise)."""
-    parts = [part.partition(": ")[2] for part in ended.split("; ") if part]
-    return bool(parts) and all(part.startswith("stopped") for part in parts)
-
-
 @dataclass(frozen=True)
 class RunOutcome:
     """A run's counts and end, in words for the status line, and which actions it allows."""
@@ -82,8 +75,6 @@ class RunOutcome:
         about: dict[str, Any] = results.attrs.get("instantly_nb", {})
         counts = {str(k): int(v) for k, v in results["outcome"].value_counts().items()}
         end, ended = str(about.get("end") or "finished"), str(about.get("ended") or "")
-        if about.get("fleet") and end == "ended_early" and _only_stopped(ended):
-            end = "stopped"  # a fleet run ends early when any workspace stopped: a Stop, here
         return cls(
             counts, len(results), end, plain_reason(ended), about.get("journal") or journal,
             int(_retryable(results).sum()), can_undo(results), can_resume(results),
