@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .end_to_end import run_end_to_end
+from .fleet import run_fleet
 from .health import run_health
 from .planning import run_planning
 from .profiles import PROFILES
@@ -22,7 +23,7 @@ from .report import Results, render
 from .safety import run_safety
 from .widgets import run_widgets
 
-ITEMS = ("jobs", "end-to-end", "reading", "widgets", "safety", "health")
+ITEMS = ("jobs", "end-to-end", "reading", "widgets", "safety", "health", "fleet")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,13 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="smaller workspaces, fewer runs")
     size.add_argument("--full", action="store_true", help="adds 10,000 emails end to end")
-    p.add_argument("--runs", type=int, help="runs of the end-to-end and reading items")
+    p.add_argument("--runs", type=int, help="runs of the end-to-end, reading and fleet items")
     p.add_argument("--only", choices=ITEMS, action="append", help="run only this item")
     p.add_argument("--markdown", type=Path, help="also write the report to this file")
     args = p.parse_args(argv)
     profile = PROFILES["quick" if args.quick else "full" if args.full else "default"]
     if args.runs:
-        profile = dataclasses.replace(profile, runs=args.runs, read_runs=args.runs)
+        profile = dataclasses.replace(
+            profile, runs=args.runs, read_runs=args.runs, fleet_runs=args.runs
+        )
     items = args.only or ITEMS
     command = "python -m bench" + "".join(f" {a}" for a in (argv or sys.argv[1:]))
     results = Results(profile, command)
@@ -64,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "health" in items:
         print("7. warmup health", flush=True)
         results.health = run_health(profile, say=_say)
+    if "fleet" in items:
+        print("8. many workspaces", flush=True)
+        results.fleet = run_fleet(profile, say=_say)
     results.seconds = time.perf_counter() - start
     report = render(results)
     print("\n" + report)

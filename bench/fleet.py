@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
+import math
+import os
 import random
+import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,30 +43,30 @@ import pandas as pd
 
 from instantly_nb import Instantly, RunEvent, Workspaces, plan_disable, read_accounts
 from instantly_nb.emulator.group import AS_WORKSPACE_HEADER, MEMBER_NAMES
+from instantly_nb.fleet_plan import FleetPlan
 from instantly_nb.results import OUTCOMES
 
 from .measure import lower_bound, max_in_window
 from .profiles import Profile
-from .server import API_KEY, EmulatorProcess, Request
+from .server import API_KEY, EmulatorProcess, JobRecord, Request
 
 ADMIN = "(admin)"  # requests of the admin key for itself (listing its group)
 
 
 @dataclass(frozen=True)
 class Mode:
+    """How the fleet is served and reached (see the module docstring)."""
+
     name: str
-    label: str
     admin_key: bool
     shared_budget: bool = False
 
 
 MODES = {
-    "keys": Mode("keys", "one key per workspace, one emulator process each", admin_key=False),
-    "admin": Mode("admin", "admin key + x-as-workspace, one process; a budget per workspace",
-                  admin_key=True),
-    "admin-shared": Mode("admin-shared", "admin key + x-as-workspace, one process; one budget "
-                         "for the key (the default)", admin_key=True, shared_budget=True),
-}  # fmt: skip
+    "keys": Mode("keys", admin_key=False),  # a process and a key per workspace
+    "admin": Mode("admin", admin_key=True),  # one process, x-as-workspace, a budget each
+    "admin-shared": Mode("admin-shared", admin_key=True, shared_budget=True),  # one budget
+}
 
 
 @dataclass
@@ -84,10 +87,16 @@ class FleetRun:
     execute: float = 0.0  # submit, wait, verify
     planned_jobs: int = 0
     planned_changes: int = 0
-    jobs: dict[str, list[Any]] = field(default_factory=dict)  # workspace -> JobRecords
+    jobs: dict[str, list[JobRecord]] = field(default_factory=dict)  # by workspace
     sent: dict[str, list[float]] = field(default_factory=dict)  # our clock, by workspace
     arrived: dict[str, list[float]] = field(default_factory=dict)  # the emulator's log
+    started: float = 0.0  # when execute began (seconds since the epoch, the emulators' clock)
     finished: dict[str, float] = field(default_factory=dict)  # s after execute began
+    # CPU seconds used while planning and while executing: this process's (the client's: one
+    # thread does nearly all of it), and the emulator process(es)'
+    client_cpu: tuple[float, float] = (0.0, 0.0)
+    server_cpu: tuple[float, float] = (0.0, 0.0)
+    rate_limited: int = 0  # 429 answers the emulators gave
     outcomes: dict[str, int] = field(default_factory=dict)
     exactly_once: bool = False  # every targeted (workspace, email) once, and nothing else
     named: bool = False  # every row names its workspace
@@ -110,6 +119,56 @@ class FleetRun:
         return sum(self.job_time(n) for n in self.jobs)
 
     @property
+    def start_lag(self) -> float:
+        """From execute's start to the last workspace's first job (the emulators' records);
+        NaN one workspace at a time, where the last one starts when the others are done."""
+        if self.concurrency < self.workspaces:
+            return math.nan
+        return max((j[0].created - self.started for j in self.jobs.values() if j), default=0.0)
+
+    @property
+    def handover(self) -> float:
+        """Median time from one job's end to the next job of its workspace."""
+        gaps = [
+            b.created - a.updated
+            for jobs in self.jobs.values()
+            for a, b in itertools.pairwise(jobs)
+        ]
+        return statistics.median(gaps) if gaps else math.nan
+
+    @property
+    def tail(self) -> float:
+        """Median time from a workspace's last job end to its run's end (verification left)."""
+        ends = [
+            self.finished[n] - (jobs[-1].updated - self.started)
+            for n, jobs in self.jobs.items()
+            if jobs and n in self.finished
+        ]
+        return statistics.median(ends) if ends else math.nan
+
+    @property
+    def peak_at_once(self) -> int:
+        """The most jobs running at the same moment, over every workspace (the emulators'
+        records; a workspace runs one at a time, so this counts workspaces)."""
+        edges = sorted(
+            (t, step)
+            for jobs in self.jobs.values()
+            for j in jobs
+            for t, step in ((j.created, 1), (j.updated, -1))
+        )  # an end sorts before a start at the same instant: touching jobs do not overlap
+        peak = running = 0
+        for _, step in edges:
+            running += step
+            peak = max(peak, running)
+        return peak
+
+    @property
+    def cpu_share(self) -> float:
+        """CPU used during plan + execute over what the machine's cores could give."""
+        used = sum(self.client_cpu) + sum(self.server_cpu)
+        return used / ((os.cpu_count() or 1) * self.wall)
+
+    @property
     def job_count(self) -> int:
         return sum(len(j) for j in self.jobs.values())
 
@@ -130,9 +189,7 @@ class FleetRun:
                 self.busiest_key(1.0) <= self.per_second
                 and self.busiest_key(60.0) <= self.per_minute
             )
-        return (
-            self.busiest(1.0)[0] <= self.per_second and self.busiest(60.0)[0] <= self.per_minute
-        )
+        return self.busiest(1.0)[0] <= self.per_second and self.busiest(60.0)[0] <= self.per_minute
 
 
 def member_names(count: int) -> list[str]:
@@ -161,7 +218,6 @@ class Servers:
 
     def __init__(self, profile: Profile, mode: Mode, stack: contextlib.ExitStack) -> None:
         self.names = member_names(profile.fleet_workspaces)
-        self.admin_key = mode.admin_key
         self.group: EmulatorProcess | None = None
         self.each: dict[str, EmulatorProcess] = {}
         if mode.admin_key:
@@ -173,7 +229,9 @@ class Servers:
         else:
             self.each = {
                 name: EmulatorProcess(
-                    profile.fleet_accounts, profile.seed * 1000 + n, profile.timing,
+                    profile.fleet_accounts,
+                    profile.seed * 1000 + n,
+                    profile.timing,
                     workspace_name=name,
                 )
                 for n, name in enumerate(self.names, start=1)
@@ -208,23 +266,42 @@ class Servers:
         process, member = self._where(name)
         return process.log(since, member)
 
-    def jobs(self, name: str) -> list[Any]:
+    def jobs(self, name: str) -> list[JobRecord]:
         process, member = self._where(name)
         return process.jobs(member)
 
+    def cpu_seconds(self) -> float:
+        return sum(p.cpu_seconds() for p in (self.each.values() if self.group is None else
+                                              [self.group]))  # fmt: skip
 
-class SendLog(httpx.AsyncHTTPTransport):
+
+class SendLog(httpx.AsyncBaseTransport):
     """A transport noting when each request leaves the client, by the workspace it acts on
-    (its ``x-as-workspace`` id, else ``label``)."""
+    (its ``x-as-workspace`` id, else ``label``).
+
+    Each workspace gets a connection pool of its own, as each member client has without a
+    ``transport=`` (``acting_as`` passes the admin client's transport on to every member, and
+    one pool for 20 busy workspaces costs httpcore time that the library itself does not spend).
+    """
 
     def __init__(self, label: str) -> None:
-        super().__init__()
         self.label = label
         self.times: dict[str, list[float]] = defaultdict(list)
+        self._pools: dict[str, httpx.AsyncHTTPTransport] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.times[request.headers.get(AS_WORKSPACE_HEADER, self.label)].append(time.time())
-        return await super().handle_async_request(request)
+        who = request.headers.get(AS_WORKSPACE_HEADER, self.label)
+        pool = self._pools.get(who)
+        if pool is None:
+            pool = self._pools[who] = httpx.AsyncHTTPTransport()
+        self.times[who].append(time.time())
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        # Every member client closes the transport it was given (discovery closes each probe,
+        # httpx closes a client's transport): the pools reopen on the next request.
+        for pool in list(self._pools.values()):
+            await pool.aclose()
 
 
 # --- one run -------------------------------------------------------------------------------
@@ -291,12 +368,17 @@ def _run(profile: Profile, mode: Mode, concurrency: int) -> FleetRun:
         fleet, logs = _connect(servers, mode, concurrency)
         stack.callback(fleet.close)
         connected = time.perf_counter()
+        cpu = time.process_time(), servers.cpu_seconds()
         errors = read_accounts(fleet, filter="ACC_FILTER_W_ERROR", progress=False)
         listed = pd.read_csv(csv_path, dtype=str)
         target = pd.concat([errors[["workspace", "email"]], listed], ignore_index=True)
-        target = target.loc[~target["email"].str.lower().duplicated()].reset_index(drop=True)
+        # An account in warmup error may be in the CSV too; an email may be in two workspaces.
+        twice = pd.DataFrame({"w": target["workspace"], "e": target["email"].str.lower()})
+        target = target.loc[~twice.duplicated()].reset_index(drop=True)
         plan = plan_disable(fleet, target, progress=False)
-        planned = time.perf_counter()
+        assert isinstance(plan, FleetPlan)
+        planned, started = time.perf_counter(), time.time()
+        cpu_planned = time.process_time(), servers.cpu_seconds()
 
         finished: dict[str, float] = {}
 
@@ -309,6 +391,9 @@ def _run(profile: Profile, mode: Mode, concurrency: int) -> FleetRun:
             progress=False, concurrency=concurrency,
         )  # fmt: skip
         executed = time.perf_counter()
+        cpu_executed = time.process_time(), servers.cpu_seconds()
+        client_cpu = (cpu_planned[0] - cpu[0], cpu_executed[0] - cpu_planned[0])
+        server_cpu = (cpu_planned[1] - cpu[1], cpu_executed[1] - cpu_planned[1])
 
         budget = next(iter(fleet.items()))[1].rate
         out = FleetRun(
@@ -317,11 +402,13 @@ def _run(profile: Profile, mode: Mode, concurrency: int) -> FleetRun:
             workload=_digest(target), targeted=len(target), connect=connected - start,
             plan=planned - connected, execute=executed - planned,
             planned_jobs=plan.summary.jobs, planned_changes=plan.summary.change,
-            finished=finished,
+            started=started, finished=finished, client_cpu=client_cpu, server_cpu=server_cpu,
         )  # fmt: skip
         for name in servers.names:
             out.jobs[name] = servers.jobs(name)
-            out.arrived[name] = [r.at for r in servers.log(name, start_log[name])]
+            arrived = servers.log(name, start_log[name])
+            out.arrived[name] = [r.at for r in arrived]
+            out.rate_limited += sum(r.status == 429 for r in arrived)
         by_id = {i: n for n, i in servers.ids.items()}
         for sent in logs:
             for who, times in sent.times.items():
@@ -335,5 +422,7 @@ def _run(profile: Profile, mode: Mode, concurrency: int) -> FleetRun:
 
 
 def _digest(target: pd.DataFrame) -> str:
-    rows = sorted(f"{w}\t{e.lower()}" for w, e in zip(target["workspace"], target["email"]))
+    rows = sorted(
+        f"{w}\t{e.lower()}" for w, e in zip(target["workspace"], target["email"], strict=True)
+    )
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:12]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from instantly_nb import _constants as C
 
 from .end_to_end import Outcome
+from .fleet import FleetRun
 from .health import Health
 from .measure import max_in_window, median
 from .planning import PlanRow
@@ -21,6 +24,7 @@ from .widgets import WidgetRun
 WALL_SLACK, WALL_EXTRA = 1.10, 1.0  # targets of the issue
 NOTICE_TARGET, REQUESTS_PER_JOB_TARGET, READ_TARGET = 0.250, 8.0, 1.3
 HEALTH_TARGET = 1.2  # read_warmup_health against the raw loop at its own rate (issue 16)
+FLEET_SLACK, FLEET_EXTRA = 1.15, 1.0  # many workspaces against the busiest one's jobs (issue 15)
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Results:
     widgets: WidgetRun | None = None
     safety: list[SafetyRow] | None = None
     health: Health | None = None
+    fleet: list[FleetRun] | None = None
 
 
 def machine() -> str:
@@ -77,6 +82,8 @@ def render(results: Results) -> str:
         lines += _safety(results.safety)
     if results.health is not None:
         lines += _health(results.health)
+    if results.fleet is not None:
+        lines += _fleet(results.fleet)
     lines += _targets(results)
     return "\n".join(lines)
 
@@ -272,6 +279,88 @@ def _health(h: Health) -> list[str]:
     return [f"### 7. Warmup health of {h.accounts:,} accounts", "", *table, note, ""]
 
 
+def _fleet_groups(runs: Sequence[FleetRun]) -> dict[tuple[str, int], list[FleetRun]]:
+    """Runs by (mode, concurrency): modes in the order run, all at once before one by one."""
+    groups: dict[tuple[str, int], list[FleetRun]] = {}
+    for r in sorted(runs, key=lambda r: -r.concurrency):
+        groups.setdefault((r.mode, r.concurrency), []).append(r)
+    modes = list(dict.fromkeys(r.mode for r in runs))
+    return dict(sorted(groups.items(), key=lambda kv: (modes.index(kv[0][0]), -kv[0][1])))
+
+
+def _fleet(runs: list[FleetRun]) -> list[str]:
+    groups = _fleet_groups(runs)
+    first = runs[0]
+
+    def span(group: list[FleetRun], value: Any, fmt: str = "{:.2f}") -> str:
+        values = [float(value(r)) for r in group]
+        known = [v for v in values if v == v]  # NaN: not measured in this run
+        return _span(known, fmt) if known else "-"
+
+    timing = _table(
+        ("mode", "workspaces at once", "runs", "connect s (not counted)", "plan s", "execute s",
+         "wall: plan + execute s", "busiest workspace's jobs s", "target 1.15 x that + 1 s",
+         "wall / busiest jobs", "all workspaces' jobs, summed s", "most jobs running at once"),
+        [(mode, conc, len(g), span(g, lambda r: r.connect), span(g, lambda r: r.plan),
+          span(g, lambda r: r.execute), span(g, lambda r: r.wall), span(g, lambda r: r.largest),
+          span(g, lambda r: FLEET_SLACK * r.largest + FLEET_EXTRA if _held(r) else math.nan),
+          span(g, lambda r: r.wall / r.largest), span(g, lambda r: r.all_jobs),
+          span(g, lambda r: r.peak_at_once, "{:.0f}"))
+         for (mode, conc), g in groups.items()],
+    )  # fmt: skip
+    budget = _table(
+        ("mode", "workspaces at once", "budget", "busiest workspace, 1 s: sent / arrived",
+         "busiest workspace, 60 s: sent / arrived", "all workspaces, 1 s: sent", "429s", "jobs",
+         "every email once, its workspace named", "outcomes (first run)"),
+        [(mode, conc, f"{g[0].per_second}/s, {g[0].per_minute}/min "
+          + ("for the key" if g[0].shared_budget else "each"),
+          f"{max(r.busiest(1.0)[0] for r in g)} / {max(r.busiest(1.0, True)[0] for r in g)}",
+          f"{max(r.busiest(60.0)[0] for r in g)} / {max(r.busiest(60.0, True)[0] for r in g)}",
+          max(r.busiest_key(1.0) for r in g), sum(r.rate_limited for r in g),
+          span(g, lambda r: r.job_count, "{:.0f}"),
+          "yes" if all(r.exactly_once and r.named for r in g) else "NO",
+          ", ".join(f"{k} {v:,}" for k, v in sorted(g[0].outcomes.items())))
+         for (mode, conc), g in groups.items()],
+    )  # fmt: skip
+    phases = _table(
+        ("mode", "workspaces at once", "execute: start to the last workspace's first job, s",
+         "one job's end to the next job of its workspace, median s",
+         "last job's end to the workspace's results, median s",
+         "CPU s of our process: plan / execute", "CPU s of the emulators: plan / execute",
+         "CPU used / cores"),
+        [(mode, conc, span(g, lambda r: r.start_lag), span(g, lambda r: r.handover),
+          span(g, lambda r: r.tail),
+          _pair(g, lambda r: r.client_cpu), _pair(g, lambda r: r.server_cpu),
+          span(g, lambda r: r.cpu_share)) for (mode, conc), g in groups.items()],
+    )  # fmt: skip
+    speedups = []
+    for mode in dict.fromkeys(r.mode for r in runs):
+        wide = [g for (m, c), g in groups.items() if m == mode and c > 1]
+        one = groups.get((mode, 1))
+        if wide and one:
+            wall = median([r.wall for r in one]) / median([r.wall for r in wide[0]])
+            execute = median([r.execute for r in one]) / median([r.execute for r in wide[0]])
+            speedups.append(f"{mode} {wall:.1f}x (execute alone {execute:.1f}x)")
+    same = len({r.workload for r in runs}) == 1
+    note = (
+        f"Workload: every account in warmup error plus a CSV of (workspace, email) rows over the "
+        f"fleet, one plan: {first.targeted:,} emails targeted, {first.planned_changes:,} to "
+        f"change, {first.planned_jobs} jobs; the same in every mode and run: "
+        f"{'yes' if same else 'NO'} (digest {first.workload}). One after another against all at "
+        f"once, same mode: {'; '.join(speedups) or '-'}."
+    )
+    title = (
+        f"### 8. Many workspaces: one plan over {first.workspaces} workspaces of "
+        f"{first.accounts:,} accounts"
+    )
+    return [title, "", *timing, *phases, *budget, note, ""]
+
+
+def _pair(group: Sequence[FleetRun], value: Any) -> str:
+    """Medians of a (plan, execute) pair over the runs, as ``plan / execute``."""
+    return " / ".join(f"{median([value(r)[i] for r in group]):.2f}" for i in (0, 1))
+
+
 def _per_run(ours: Sequence[float], raw: Sequence[float]) -> list[float]:
     return [o / r for o, r in zip(ours, raw, strict=True)]
 
@@ -334,7 +423,40 @@ def _targets(results: Results) -> list[str]:
         lines.append(_mark(ratio <= HEALTH_TARGET and h.rows_equal, f"read_warmup_health "
                            f"{ratio:.2f} x raw at the raw rate (<= {HEALTH_TARGET}); {free:.2f} x "
                            "when the budget does not bind"))  # fmt: skip
+    if results.fleet:
+        lines += _fleet_targets(results.fleet)
     return [*lines, ""]
+
+
+def _held(run: FleetRun) -> bool:
+    """Whether the run is held to the bound: every workspace at once, each with its budget."""
+    return run.concurrency > 1 and not run.shared_budget
+
+
+def _fleet_targets(runs: list[FleetRun]) -> list[str]:
+    lines = []
+    for (mode, _), group in _fleet_groups(runs).items():
+        if not _held(group[0]):
+            continue
+        wall, largest = median([r.wall for r in group]), median([r.largest for r in group])
+        execute = median([r.execute for r in group])
+        allowed = FLEET_SLACK * largest + FLEET_EXTRA
+        lines.append(_mark(wall <= allowed, f"{group[0].workspaces} workspaces, {mode}: plan + "
+                           f"execute {wall:.2f} s within 1.15 x {largest:.2f} + 1 = {allowed:.2f} "
+                           f"s (margin {allowed - wall:+.2f} s); execute alone {execute:.2f} s "
+                           f"(margin {allowed - execute:+.2f} s)"))  # fmt: skip
+    over = [r for r in runs if not r.within_budget]
+    worst = max(r.busiest(1.0)[0] for r in runs if not r.shared_budget) if any(
+        not r.shared_budget for r in runs) else 0  # fmt: skip
+    lines.append(_mark(not over, "no workspace's requests above its budget in any 1 s or 60 s "
+                       f"(the key's, when shared), in {len(runs)} fleet run(s): at most {worst} "
+                       f"of one workspace in 1 s (budget {runs[0].per_second})"
+                       + "".join(f"; {r.mode} at {r.concurrency}: {r.busiest(1.0)}"
+                                 for r in over)))  # fmt: skip
+    lost = [r for r in runs if not (r.exactly_once and r.named)]
+    lines.append(_mark(not lost, "every targeted email in the results exactly once, its "
+                       f"workspace named, in {len(runs)} fleet run(s)"))  # fmt: skip
+    return lines
 
 
 def _busiest_sent(results: Results) -> tuple[int, int] | None:

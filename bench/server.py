@@ -181,6 +181,18 @@ class EmulatorProcess:
                 proc.stdout.close()
         self._stderr.close()
 
+    def cpu_seconds(self) -> float:
+        """CPU time the subprocess has used so far (user + system; Linux's /proc, else NaN)."""
+        if self._proc is None:
+            return float("nan")
+        try:
+            with open(f"/proc/{self._proc.pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            return float("nan")
+        # After the name: state is field 3 of proc(5), so utime (14) and stime (15) are 11, 12.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def _get(self, path: str, **params: Any) -> Any:
         assert self._http is not None, "the emulator is not running"
         response = self._http.get(path, params={k: v for k, v in params.items() if v is not None})

@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ sits beside the package
 
 from bench.end_to_end import run_end_to_end
+from bench.fleet import member_names, run_fleet
 from bench.health import run_health
 from bench.measure import max_in_window
 from bench.minimum import minimum_jobs
@@ -98,6 +99,35 @@ def test_warmup_health_reads_every_account_in_chunks_of_100() -> None:
     assert min(health.matched_rates) > 0 and len(health.matched) == SMOKE.read_runs
     report = render(Results(SMOKE, "smoke", health=health))
     assert "### 7. Warmup health" in report and "read_warmup_health" in report
+
+
+def test_fleet_runs_one_plan_in_every_workspace_at_once_and_one_by_one() -> None:
+    runs = run_fleet(SMOKE, say=_quiet)
+    wide = SMOKE.fleet_workspaces
+    assert [(r.mode, r.concurrency) for r in runs] == [
+        (mode, concurrency) for mode in SMOKE.fleet_modes for concurrency in (wide, 1)
+    ]
+    assert len({r.workload for r in runs}) == 1  # both ways of serving hold the same accounts
+    for r in runs:
+        assert r.exactly_once and r.named, r.mode
+        assert r.targeted > SMOKE.fleet_csv  # the CSV's rows, plus the accounts in warmup error
+        assert set(r.jobs) == set(member_names(wide))
+        assert r.job_count == r.planned_jobs > 0
+        assert {j.status for jobs in r.jobs.values() for j in jobs} == {"success"}
+        assert r.within_budget and r.rate_limited == 0
+        assert r.busiest(1.0)[0] > 0 and r.busiest_key(1.0) >= r.busiest(1.0)[0]
+        # A workspace's jobs run one at a time, inside execute: nothing finishes sooner.
+        assert r.execute >= r.largest > 0 and r.all_jobs >= r.largest
+        assert set(r.finished) == set(member_names(wide))
+        # One by one, no two workspaces ever have a job running at once; all at once, they do.
+        if r.concurrency == 1:
+            assert r.peak_at_once == 1, r.mode
+        else:
+            assert r.peak_at_once > 1, r.mode
+    report = render(Results(SMOKE, "smoke", fleet=runs))
+    assert f"### 8. Many workspaces: one plan over {wide} workspaces" in report
+    assert "every targeted email in the results exactly once" in report
+    assert "- met: no workspace's requests above its budget" in report
 
 
 def test_job_progress_redraws_a_few_times_a_second_however_many_events() -> None:
