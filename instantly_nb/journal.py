@@ -27,7 +27,7 @@ import csv
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -71,12 +71,16 @@ class Journal:
 
     def records(self) -> list[dict[str, Any]]:
         """Every complete record; a torn last line (a crash mid-write) is ignored."""
+        return self._parsed(lambda line: True)
+
+    def _parsed(self, wanted: Callable[[str], bool]) -> list[dict[str, Any]]:
+        """The records of the lines ``wanted`` keeps, parsed (the others are never parsed)."""
         if not self.path.exists():
             return []
         lines = self.path.read_text(encoding="utf-8").splitlines()
         out = []
         for number, line in enumerate(lines):
-            if not line.strip():
+            if not line.strip() or not wanted(line):
                 continue
             try:
                 out.append(json.loads(line))
@@ -267,7 +271,13 @@ class _MemberJournal(Journal):
         return super().append(kind, member=self.name, **fields)
 
     def records(self) -> list[dict[str, Any]]:
-        return [r for r in super().records() if r.get("member") == self.name]
+        # Every workspace of a fleet replays from the one shared file, which holds every
+        # workspace's plan: parsing only lines that can be this member's keeps that linear.
+        # Inside a JSON string a quote is escaped, so the marker only matches a real key.
+        marker = '"member":' + json.dumps(self.name)
+        return [
+            r for r in self._parsed(lambda line: marker in line) if r.get("member") == self.name
+        ]
 
     @property
     def finished(self) -> bool:

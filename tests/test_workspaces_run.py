@@ -321,3 +321,16 @@ def test_the_concurrent_clock_lets_waits_overlap_and_forgets_cancelled_ones() ->
     asyncio.run(main())
     assert woke == [("c", 0.5), ("b", 6.0), ("a", 10.0)]
     assert clock.now() == 10.0  # the longest wait, not the sum (16.5)
+
+
+def test_each_workspace_reads_back_only_its_own_journal_records(tmp_path: Any) -> None:
+    journal = Journal(tmp_path / "fleet.jsonl")
+    journal.fleet({"fleet_id": "f", "members": [{"name": 'Acme "East"'}, {"name": "Café"}]})
+    east, cafe = journal.member('Acme "East"'), journal.member("Café")
+    east.error('quoted data: "member":"Café"')  # another member's name as text, not as a key
+    cafe.done()
+    east.done()
+    assert [r["kind"] for r in east.records()] == ["error", "done"]
+    assert [(r["kind"], r["member"]) for r in cafe.records()] == [("done", "Café")]
+    assert journal.member("Acme").records() == []
+    assert not journal.finished and east.finished  # a member's done is not the run's
