@@ -177,7 +177,7 @@ class Journal:
         """What this journal says already happened to ``plan``; starts the journal if empty."""
         records = self.records()
         if not records:
-            self.append("plan", **plan.to_json())
+            self._start(plan)
         elif records[0].get("plan_id") != plan.id:
             raise RequestValidationError(
                 f"{self.path} records another plan ({records[0].get('plan_id')}); "
@@ -187,6 +187,9 @@ class Journal:
         for r in records:
             replay.take(r)
         return replay
+
+    def _start(self, plan: PlanRecord) -> None:
+        self.append("plan", **plan.to_json())
 
     def plan_record(self) -> PlanRecord:
         """The plan this journal runs (for ``resume``)."""
@@ -269,6 +272,11 @@ class _MemberJournal(Journal):
 
     def append(self, kind: RecordKind, **fields: Any) -> dict[str, Any]:
         return super().append(kind, member=self.name, **fields)
+
+    def _start(self, plan: PlanRecord) -> None:
+        # The plan is in the run's ``fleet`` record already: naming it is enough to tie these
+        # records to it, and saves serialising every workspace's plan a second time.
+        self.append("plan", plan_id=plan.id)
 
     def records(self) -> list[dict[str, Any]]:
         # Every workspace of a fleet replays from the one shared file, which holds every
