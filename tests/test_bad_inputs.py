@@ -33,7 +33,7 @@ from instantly_nb.lookup import resolve_tag
 from instantly_nb.planner import plan_disable
 from instantly_nb.testing import VirtualClock
 
-KEY = "sk_live_bad_inputs_5e1f0c2a9d"
+KEY = "test-key-bad-inputs-not-real"
 CYRILLIC_A = "\u0430"  # looks like "a"
 
 
@@ -206,14 +206,14 @@ def test_a_large_plan_without_confirmation_is_refused() -> None:
 
 def test_a_wrong_key_is_named_and_not_retried(client: DemoInstantly) -> None:
     wrong = Instantly(
-        "sk_live_wrong_0000", base_url="https://demo.instantly.invalid",
+        "test-key-wrong-not-real", base_url="https://demo.instantly.invalid",
         transport=client.emulator.transport(), clock=client.clock,
     )  # fmt: skip
     with pytest.raises(AuthenticationError, match="401 Invalid API key \\(GET /api/v2/accounts"):
         plan_disable(wrong, active(client))
     with pytest.raises(AuthenticationError, match="401 Invalid API key") as info:
         wrong.disable_warmup(active(client))
-    assert "sk_live_wrong_0000" not in repr(info.value) + str(info.value)
+    assert "test-key-wrong-not-real" not in repr(info.value) + str(info.value)
     assert len(warmup_posts(client)) == 1 and jobs(client) == []  # one refused try, no job
 
 

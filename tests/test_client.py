@@ -27,7 +27,7 @@ from instantly_nb.errors import (
 )
 from instantly_nb.testing import VirtualClock
 
-KEY = "sk_live_7f3a9c1e5b2d4f6a8c0e"
+KEY = "test-key-client-not-real"
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 

@@ -155,16 +155,16 @@ def test_a_rate_limit_error_says_when_to_try_again(retry_after: float | None, sa
         assert "nothing was created" in str(err)
 
 
-SECRET = "sk_live_core_0123456789abcdef"
+SECRET = "test-key-core-not-real"
 
 
 @pytest.mark.parametrize(
     ("status", "body"),
     [
-        (400, b'{"statusCode":400,"error":"Bad Request","message":"bad key sk_live_core_0123456789abcdef"}'),
-        (401, b'{"message":"Invalid API key: Bearer sk_live_core_0123456789abcdef"}'),
-        (500, b'{"error":"oops sk_live_core_0123456789abcdef"}'),
-        (502, b"proxy refused Authorization: Bearer sk_live_core_0123456789abcdef"),
+        (400, b'{"statusCode":400,"error":"Bad Request","message":"bad key test-key-core-not-real"}'),
+        (401, b'{"message":"Invalid API key: Bearer test-key-core-not-real"}'),
+        (500, b'{"error":"oops test-key-core-not-real"}'),
+        (502, b"proxy refused Authorization: Bearer test-key-core-not-real"),
     ],
 )  # fmt: skip
 def test_server_text_quoting_the_key_is_redacted(status: int, body: bytes) -> None:

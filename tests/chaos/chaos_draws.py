@@ -269,7 +269,7 @@ crashes = st.one_of(
     st.builds(Crash, st.just("stop"), st.sampled_from(COMMON_EVENT_KINDS), st.integers(1, 3),
               st.booleans()),
 )  # fmt: skip
-keys = st.text("0123456789abcdef", min_size=24, max_size=40).map(lambda h: f"sk_live_{h}")
+keys = st.text("0123456789abcdef", min_size=24, max_size=40).map(lambda h: f"test-key-{h}")
 
 
 DRIFT_EVENTS = ("started", "submitted", "progress", "job_done", "waiting_lock")

@@ -128,7 +128,7 @@ def run_scenario(scenario: Scenario) -> None:
 # What the suite found (test_chaos_regressions.py has each as a plain test), kept as explicit
 # examples so that every profile replays them first; and two big draws, as the derandomized CI
 # profile rarely reaches plans of several jobs or server-side selections with exclusions.
-KEY = "sk_live_" + "0" * 24
+KEY = "test-key-chaos-not-real"
 ONE_EMAIL = EmailsTarget(form="list", column="email", start=0, span=0, picks=(Pick(0),))
 EVERYTHING = SelectionTarget(None, None, None, everything=True)
 CRASH_BEFORE_DONE = Scenario(
