@@ -124,17 +124,7 @@ async def resume_fleet(
 
 def _open(journal: JournalLike, record: FleetRecord) -> Journal:
     """The run's journal, started with the ``fleet`` record, or one that recorded this run."""
-    default = Journal.for_plan(record.id)
-    chosen = journal if isinstance(journal, Journal) else (
-        Journal(journal) if journal is not None else default
-    )  # fmt: skip
-    for other in {record.journal_path, default.path.resolve()} - {None, chosen.path.resolve()}:
-        # The same plan run again under another journal would send every job a second time.
-        if other is not None and Journal(other).records():
-            raise RequestValidationError(
-                f"this plan already ran with the journal {other}; run it with that journal "
-                "again (it resumes), or make a new plan"
-            )
+    chosen = Journal.choose(journal, record.id, record.journal_path)
     records = chosen.records()
     if not records:
         chosen.fleet(record.to_json())

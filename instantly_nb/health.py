@@ -18,10 +18,9 @@ import pandas as pd
 
 from . import _constants as C
 from ._analytics import COUNT_FIELDS
-from ._cover import SelectionSpec
 from .client import AsyncInstantly
 from .errors import RequestValidationError
-from .lookup import resolve_tag
+from .lookup import selection_spec
 from .progress_text import ReadListener, read_listener
 from .sync_client import Client, async_client, blocking
 from .targets import Selection, Target, read_emails
@@ -162,8 +161,7 @@ class _Counter:
 
 async def _members(client: AsyncInstantly, selection: Selection, counter: _Counter) -> list[str]:
     """The emails a ``Selection`` holds now, in the workspace's listing order."""
-    tag_id = (await resolve_tag(client, selection.tag))[0] if selection.tag else None
-    spec = SelectionSpec(tag_id=tag_id, filter=selection.account_filter, search=selection.search)
+    spec, _ = await selection_spec(client, selection)
     emails: list[str] = []
     seen: set[str] = set()
     async with aclosing(client.list_account_pages(**spec.list_params())) as pages:

@@ -59,6 +59,30 @@ class Journal:
     ) -> Journal:
         return cls(Path(directory) / f"{plan_id}.jsonl")
 
+    @classmethod
+    def choose(
+        cls,
+        journal: Journal | str | os.PathLike[str] | None,
+        plan_id: str,
+        ran_with: Path | None = None,
+    ) -> Journal:
+        """The journal a run of plan ``plan_id`` writes: ``journal``, or the plan's default.
+
+        Refused when the plan already ran under another one (``ran_with``, or the default):
+        the same plan run again under a new journal would send every job a second time.
+        """
+        default = cls.for_plan(plan_id)
+        chosen = journal if isinstance(journal, Journal) else (
+            cls(journal) if journal is not None else default
+        )  # fmt: skip
+        for other in {ran_with, default.path.resolve()} - {None, chosen.path.resolve()}:
+            if Journal(other).records():  # type: ignore[arg-type]
+                raise RequestValidationError(
+                    f"this plan already ran with the journal {other}; run it with that journal "
+                    "again (it resumes), or make a new plan"
+                )
+        return chosen
+
     def append(self, kind: RecordKind, **fields: Any) -> dict[str, Any]:
         record = {"kind": kind, "at": time.time(), **fields}
         line = json.dumps(record, separators=(",", ":"), default=str)

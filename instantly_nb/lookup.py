@@ -6,10 +6,12 @@ import uuid
 from contextlib import aclosing
 from typing import Any
 
+from ._cover import SelectionSpec
 from .client import AsyncInstantly
 from .errors import NotFoundError, RequestValidationError
+from .targets import Selection
 
-__all__ = ["find_account", "resolve_tag"]
+__all__ = ["find_account", "resolve_tag", "selection_spec"]
 
 
 async def find_account(client: AsyncInstantly, email: str) -> dict[str, Any] | None:
@@ -79,3 +81,14 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+async def selection_spec(
+    client: AsyncInstantly, selection: Selection
+) -> tuple[SelectionSpec, str | None]:
+    """What ``selection`` lists, its tag resolved to an id, and that tag's label (or None)."""
+    tag_id = label = None
+    if selection.tag:
+        tag_id, label = await resolve_tag(client, selection.tag)
+    spec = SelectionSpec(tag_id=tag_id, filter=selection.account_filter, search=selection.search)
+    return spec, label

@@ -18,12 +18,12 @@ import pandas as pd
 from . import _constants as C
 from ._candidates import candidates
 from ._confirm import CONFIRM_ABOVE, needs_confirmation
-from ._cover import Candidate, Cover, SelectionSpec, choose_cover, chunk_count
+from ._cover import Candidate, Cover, choose_cover, chunk_count
 from ._warmup import Action, WarmupRequest, bind_action, goal_of
 from .client import AsyncInstantly
 from .errors import NotFoundError, PermissionDeniedError, RequestValidationError
 from .fleet_plan import FleetPlan, aplan_fleet
-from .lookup import find_account, resolve_tag
+from .lookup import find_account, selection_spec
 from .models import AccountStatus, WarmupStatus, warmup_word
 from .plan import Plan
 from .progress_text import ReadListener, read_listener
@@ -193,11 +193,9 @@ async def _plan_emails(
 
 
 async def _plan_selection(ctx: _Planning, selection: Selection) -> Plan:
-    tag_id = label = None
-    if selection.tag:
-        tag_id, label = await resolve_tag(ctx.aclient, selection.tag)
-        ctx.tag_labels[tag_id] = label
-    spec = SelectionSpec(tag_id=tag_id, filter=selection.account_filter, search=selection.search)
+    spec, label = await selection_spec(ctx.aclient, selection)
+    if spec.tag_id is not None and label is not None:
+        ctx.tag_labels[spec.tag_id] = label
     members = await ctx.listing(include_tags=True, **spec.list_params())
     found = {str(a["email"]).lower(): a for a in members}
     now = ctx.aclient.clock.now()

@@ -84,13 +84,12 @@ def results_rows(plan: PlanRecord, state: RunState) -> list[dict[str, Any]]:
     goal = goal_of(plan.action)
     after = state.after
     per_email: dict[str, dict[str, Any]] = {}
-    by_job: dict[str, str] = {}  # lower email -> the job that processed it
+    by_job: dict[str, Job] = {}  # lower email -> the job that processed it
     for finished in state.jobs.values():
         for entry in finished.processed_emails:
             per_email[str(entry.get("email", "")).lower()] = entry
-            by_job[str(entry.get("email", "")).lower()] = finished.id
+            by_job[str(entry.get("email", "")).lower()] = finished
     unplanned = {e.lower(): job_id for e, job_id in state.unplanned.items()}  # by lower email
-    jobs_by_id = {job.id: job for job in state.jobs.values()}
     rows = []
     records: list[dict[str, Any]] = (
         plan.frame.astype(object).where(plan.frame.notna(), None).to_dict("records")  # type: ignore[assignment]
@@ -108,7 +107,7 @@ def results_rows(plan: PlanRecord, state: RunState) -> list[dict[str, Any]]:
             and key in by_job
         ):
             # Left alone by the plan (excluded), yet one of its jobs processed it and it moved.
-            job_id = unplanned.get(key) or by_job[key]
+            job_id = unplanned.get(key) or by_job[key].id
             detail = f"changed by job {job_id} although the plan left it alone ({row['reason']})"
             if key in state.meanwhile:
                 detail = (f"changed by job {job_id}: the preview said {row['reason']}, but job "
@@ -119,7 +118,7 @@ def results_rows(plan: PlanRecord, state: RunState) -> list[dict[str, Any]]:
             excluded = row["reason"] == "excluded"
             rows.append({**out, "outcome": "excluded" if excluded else "skipped"})
         else:
-            other = jobs_by_id.get(by_job.get(key, ""))
+            other = by_job.get(key)
             rows.append(_change_row(out, key, row, state, per_email.get(key) or {}, goal, other))
     listed = {str(e).lower() for e in plan.frame["email"]}
     for email, job_id in state.unplanned.items():

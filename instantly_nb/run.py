@@ -80,17 +80,7 @@ async def execute(
     """
     check_confirmation(plan.summary, plan.fingerprint, confirm)
     aclient = async_client(client)
-    default = Journal.for_plan(plan.id)
-    chosen = journal if isinstance(journal, Journal) else (
-        Journal(journal) if journal is not None else default
-    )  # fmt: skip
-    for other in {plan.journal_path, default.path.resolve()} - {None, chosen.path.resolve()}:
-        # The same plan run again under another journal would send every job a second time.
-        if other is not None and Journal(other).records():
-            raise RequestValidationError(
-                f"this plan already ran with the journal {other}; run it with that journal "
-                "again (it resumes), or make a new plan"
-            )
+    chosen = Journal.choose(journal, plan.id, plan.journal_path)
     plan.journal_path = chosen.path.resolve()
     return await _Run(plan, aclient, chosen, on_update, stop, job_timeout, lock_timeout).run()
 

@@ -15,7 +15,7 @@ import pandas as pd
 from . import _constants as C
 from ._warmup import Action
 from .errors import RequestValidationError
-from .events import Listener, RunEvent, StopSignal
+from .events import Listener, StopSignal
 from .fleet_plan import FleetPlan, aundo_fleet
 from .fleet_run import resume_fleet
 from .journal import Journal
@@ -132,16 +132,9 @@ async def aresume(
         raise TypeError("resume takes the client first: resume(client, journal)")
     log = journal if isinstance(journal, Journal) else Journal(journal)
     if isinstance(client, Workspaces):
-        tell = on_update
-
-        def each(name: str, event: RunEvent) -> None:
-            if tell is not None:
-                tell(event)
-
-        return await resume_fleet(
-            client, log, on_update=each if tell is not None else None, stop=stop,
-            job_timeout=job_timeout,
-        )  # fmt: skip
+        tell = on_update  # the fleet's listener also names the workspace; this one does not
+        each = None if tell is None else (lambda _name, event: tell(event))
+        return await resume_fleet(client, log, on_update=each, stop=stop, job_timeout=job_timeout)
     plan = log.plan_record()
     return await execute(
         client, plan, confirm=plan.fingerprint, journal=log, on_update=on_update, stop=stop,

@@ -18,7 +18,7 @@ from typing import Any
 
 from .emulator import Emulator
 from .generate import DEFAULT_WORKSPACE_NAME
-from .group import ADMIN_NAME, WorkspaceGroup
+from .group import ADMIN_NAME, DELEGATED_RATES, WorkspaceGroup
 from .jobs import JobTiming
 from .server import is_loopback, serve
 
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--delegated-rate",
-        choices=("member", "admin", "both"),
+        choices=DELEGATED_RATES,
         default="member",
         help="with --workspaces: the rate limit x-as-workspace requests count against",
     )

@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from .isotime import iso, to_ms
+from .isotime import DAY_MS, iso, to_ms
 from .jobs import StaticJob
 from .vocabulary import (
     FIRST_NAMES,
@@ -37,7 +37,6 @@ from .workspace import AccountRecord, NegativeWarmup, Tag, TagMapping, Workspace
 
 __all__ = ["DEFAULT_WORKSPACE_NAME", "ObjectIds", "generate", "new_uuid", "workspace_uuid"]
 
-DAY_MS = 86_400_000
 DEFAULT_WORKSPACE_NAME = "Demo workspace"
 
 

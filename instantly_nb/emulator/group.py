@@ -23,7 +23,7 @@ Where the sources are silent the group decides, and says so here:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .._clock import Clock, SystemClock
 from .asgi import ASGIApp, make_asgi
@@ -35,6 +35,7 @@ __all__ = ["AS_WORKSPACE_HEADER", "DelegatedRate", "WorkspaceGroup"]
 
 AS_WORKSPACE_HEADER = "x-as-workspace"
 DelegatedRate = Literal["member", "admin", "both"]
+DELEGATED_RATES: tuple[DelegatedRate, ...] = get_args(DelegatedRate)
 ADMIN_NAME = "Agency (admin)"
 # Names for generated client workspaces; past these, "Client 21" and so on.
 MEMBER_NAMES = (
@@ -90,8 +91,8 @@ class WorkspaceGroup:
         sizes = [accounts] * len(names) if isinstance(accounts, int) else list(accounts)
         if len(sizes) != len(names):
             raise ValueError(f"{len(sizes)} account counts for {len(names)} workspaces")
-        if delegated_rate not in ("member", "admin", "both"):
-            raise ValueError("delegated_rate must be 'member', 'admin' or 'both'")
+        if delegated_rate not in DELEGATED_RATES:
+            raise ValueError(f"delegated_rate must be one of {DELEGATED_RATES}")
         for reserved in ("workspace_name", "workspace_id"):
             if reserved in options:
                 raise ValueError(f"{reserved} is set per workspace by the group")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-__all__ = ["iso", "parse_iso", "to_ms"]
+__all__ = ["DAY_MS", "iso", "parse_iso", "to_ms"]
+
+DAY_MS = 86_400_000  # one day in milliseconds, Instantly's time unit
 
 
 def to_ms(seconds: float) -> int:

@@ -25,12 +25,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .isotime import iso, parse_iso, to_ms
+from .isotime import DAY_MS, iso, parse_iso, to_ms
 from .workspace import AccountRecord
 
 __all__ = ["SCORE_DAYS", "WINDOW_DAYS", "Day", "aggregate_view", "daily_history"]
 
-DAY_MS = 86_400_000
 WINDOW_DAYS = 14  # (guessed) §7 "recent history": the days one answer covers, today included
 SCORE_DAYS = 7  # §5.6: the health score covers the last 7 days
 RAMP_DAYS = 7  # a new inbox works up to its daily warmup limit over its first week

@@ -18,7 +18,7 @@ from ..undo import can_resume, can_undo
 from ._fleet import plain_reason
 from ._note import Tone
 
-__all__ = ["RETRY_OUTCOMES", "RunOutcome", "retry_emails", "retry_rows"]
+__all__ = ["RETRY_OUTCOMES", "RunOutcome", "retry_rows"]
 
 # Rows whose job ran and did not change them: sending them again may.
 RETRY_OUTCOMES = ("failed", "unchanged")
@@ -30,15 +30,6 @@ def _retryable(results: pd.DataFrame) -> pd.Series:
     error = results["error"].fillna("")
     resumable = error.str.startswith(RESUMABLE_ERRORS)
     return results["outcome"].isin(RETRY_OUTCOMES) & ~resumable
-
-
-def retry_emails(results: pd.DataFrame, chosen: list[str] | None = None) -> list[str]:
-    """The emails Retry failed sends again: the retryable rows among ``chosen`` (all if None)."""
-    rows = results[_retryable(results)]
-    if chosen is not None:
-        wanted = {e.lower() for e in chosen}
-        rows = rows[rows["email"].str.lower().isin(wanted)]
-    return [str(e) for e in rows["email"]]
 
 
 def retry_rows(results: pd.DataFrame, chosen: pd.DataFrame | None = None) -> pd.DataFrame:

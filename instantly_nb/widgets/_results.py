@@ -93,11 +93,6 @@ class ResultsBox(w.VBox):  # type: ignore[misc]
         self.rows.clear()
         self.layout.display = "none"
 
-    def selected_emails(self) -> list[str] | None:
-        """Emails of the rows selected in the table; None when no row is selected."""
-        chosen = self.rows.selected()
-        return [str(e) for e in chosen["email"]] if len(chosen) else None
-
     def selected_rows(self) -> pd.DataFrame | None:
         """The rows selected in the table (email, and workspace over several); None if none."""
         chosen = self.rows.selected()

@@ -137,17 +137,13 @@ def _workspace_first(shown: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def submitted_html(plan: Plan | FleetRecord, preview: str | None = None) -> str:
-    """The preview once submitted: one line, the full preview (``preview``, or the one
-    workspace's) folded under it."""
+def submitted_html(plan: Plan | FleetRecord, preview: str) -> str:
+    """The preview once submitted: one line, the full ``preview`` folded under it."""
     s = plan.summary
     where = f" in {plan.summary.workspaces} workspace(s)" if isinstance(plan, FleetRecord) else ""
     line = f"Submitted: {s.action} warmup for {s.change} account(s){where} in {s.jobs} job(s)" + (
         f" ({plan.description})" if plan.description else ""
     )
-    if preview is None:
-        assert isinstance(plan, Plan)
-        preview = plan_preview_html(plan, None)
     return f"<details><summary>{html.escape(line)}</summary>{preview}</details>"
 
 
