@@ -44,7 +44,7 @@ from .workspaces import Workspaces
 __all__ = ["FleetPlan", "aplan_fleet", "aundo_fleet"]
 
 JournalLike = Journal | str | os.PathLike[str] | None
-PlanOne = Callable[..., Awaitable[Any]]  # planner.aplan: (client, action, target, **options)
+PlanOne = Callable[..., Awaitable[Any]]  # (client, action, target, workspace_name=, **options)
 UndoOne = Callable[[Client, pd.DataFrame], Awaitable[Any]]  # undo.aundo
 Undoable = Callable[[pd.DataFrame], int]  # undo.can_undo
 
@@ -161,7 +161,9 @@ async def aplan_fleet(
 
     async def one(name: str, client: Client) -> Plan:
         part = emails if split is None else split[name]
-        plan = await plan_one(client, action, part, progress=report.member(name), **options)
+        plan = await plan_one(
+            client, action, part, workspace_name=name, progress=report.member(name), **options
+        )
         assert isinstance(plan, Plan)
         return plan
 

@@ -149,10 +149,11 @@ async def _member(
     try:
         # The name is checked before anything is sent: a key filed under the wrong client
         # fails here, never acts in another workspace.
-        await fleet.aidentify([name])
+        identity = (await fleet.aidentify([name]))[name]
         frame = await execute(
             fleet[name], plan, confirm=plan.fingerprint, journal=journal, on_update=listener,
             stop=stop, job_timeout=job_timeout,
+            workspace={"id": identity.id, "name": identity.name},
         )  # fmt: skip
         return frame, ""
     except PlanStaleError as exc:

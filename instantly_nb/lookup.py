@@ -8,10 +8,19 @@ from typing import Any
 
 from ._cover import SelectionSpec
 from .client import AsyncInstantly
-from .errors import NotFoundError, RequestValidationError
+from .errors import NotFoundError, PermissionDeniedError, RequestValidationError
 from .targets import Selection
 
-__all__ = ["find_account", "resolve_tag", "selection_spec"]
+__all__ = ["current_workspace", "find_account", "resolve_tag", "selection_spec"]
+
+
+async def current_workspace(client: AsyncInstantly) -> dict[str, Any]:
+    """The key's workspace (``GET /workspaces/current``: id, name), or ``{}`` when the key may
+    not read it: a key without that scope can still change warmup, so this is never a refusal."""
+    try:
+        return await client.get_workspace()
+    except (PermissionDeniedError, NotFoundError):
+        return {}
 
 
 async def find_account(client: AsyncInstantly, email: str) -> dict[str, Any] | None:

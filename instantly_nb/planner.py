@@ -21,9 +21,9 @@ from ._confirm import CONFIRM_ABOVE, needs_confirmation
 from ._cover import Candidate, Cover, choose_cover, chunk_count
 from ._warmup import Action, WarmupRequest, bind_action, goal_of
 from .client import AsyncInstantly
-from .errors import NotFoundError, PermissionDeniedError, RequestValidationError
+from .errors import PermissionDeniedError, RequestValidationError
 from .fleet_plan import FleetPlan, aplan_fleet
-from .lookup import find_account, selection_spec
+from .lookup import current_workspace, find_account, selection_spec
 from .models import AccountStatus, WarmupStatus, warmup_word
 from .plan import Plan
 from .progress_text import ReadListener, read_listener
@@ -89,11 +89,40 @@ async def aplan(
         )
     if isinstance(client, Workspaces):
         return await aplan_fleet(
-            client, action, target, plan_one=aplan, workspaces=workspaces, progress=progress,
-            exclude=exclude, confirm_above=confirm_above, server_side=server_side,
+            client, action, target, plan_one=_plan_member, workspaces=workspaces,
+            progress=progress, exclude=exclude, confirm_above=confirm_above,
+            server_side=server_side,
         )  # fmt: skip
     if workspaces is not None:
         raise RequestValidationError("workspaces= chooses among Workspaces, not one client")
+    plan = await _plan_in(
+        client, action, target, exclude=exclude, confirm_above=confirm_above,
+        server_side=server_side, progress=progress,
+    )  # fmt: skip
+    # The workspace's name, for every view of the plan (empty if the key may not read it).
+    plan.workspace_name = str((await current_workspace(async_client(client))).get("name") or "")
+    return plan
+
+
+async def _plan_member(
+    client: Client, action: Action, target: Target, *, workspace_name: str, **options: Any
+) -> Plan:
+    """One workspace's plan in a fleet, named as the fleet checked it (no second read)."""
+    plan = await _plan_in(client, action, target, **options)
+    plan.workspace_name = workspace_name
+    return plan
+
+
+async def _plan_in(
+    client: Client,
+    action: Action,
+    target: Target,
+    *,
+    exclude: Exclude,
+    confirm_above: int,
+    server_side: bool,
+    progress: bool | ReadListener,
+) -> Plan:
     excluded = read_exclusions(exclude) if exclude is not None else set()
     ctx = _Planning(
         client, async_client(client), action, goal_of(action), excluded, confirm_above,
@@ -104,19 +133,8 @@ async def aplan(
     else:
         emails = read_emails(target)
         plan = await _plan_emails(ctx, emails, await _read_state(ctx, emails), server_side)
-    plan.workspace_name = await _workspace_name(ctx.aclient)
     ctx.done()
     return plan
-
-
-async def _workspace_name(client: AsyncInstantly) -> str:
-    """The name of the key's workspace, for every view of the plan; empty if it is not ours
-    to read (a key without that scope can still change warmup)."""
-    try:
-        workspace = await client.get_workspace()
-    except (PermissionDeniedError, NotFoundError):
-        return ""
-    return str(workspace.get("name") or "")
 
 
 @dataclass

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -32,7 +34,6 @@ from .errors import (
     ConnectionFailed,
     InstantlyError,
     JobTimeoutError,
-    NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
     PlanStaleError,
@@ -42,6 +43,7 @@ from .errors import (
 )
 from .events import EventKind, Listener, RunEnd, RunEvent, StopSignal
 from .journal import Journal, Replay
+from .lookup import current_workspace
 from .models import Job
 from .reconcile import Reconciler
 from .records import PlannedRequest, PlanRecord
@@ -56,6 +58,9 @@ log = logging.getLogger("instantly_nb")
 
 # Answers that say the key or the workspace cannot do this at all (docs/instantly-api.md §2.2).
 _REFUSALS = (AuthenticationError, PaymentRequiredError, PermissionDeniedError)
+# ... and those, or a connection that never opened, before any job exists: said plainly (raised),
+# as there is nothing sent to report row by row.
+_UNREACHABLE = (*_REFUSALS, ConnectionFailed)
 
 
 class _EndRun(Exception):
@@ -72,17 +77,22 @@ async def execute(
     stop: StopSignal | None = None,
     job_timeout: float = C.DEFAULT_JOB_TIMEOUT,
     lock_timeout: float = C.DEFAULT_JOB_TIMEOUT,
+    workspace: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Carry out ``plan`` with ``client``: one result row per targeted email.
 
     The parameters are ``Plan.execute``'s; ``lock_timeout`` bounds the wait for another warmup
-    job of the workspace to end (409).
+    job of the workspace to end (409). ``workspace`` (``id``, ``name``) is the workspace the
+    client acts on, when the caller has read it already (a fleet checks each member's): a key
+    acts on one workspace for good, so it is not read again.
     """
     check_confirmation(plan.summary, plan.fingerprint, confirm)
     aclient = async_client(client)
     chosen = Journal.choose(journal, plan.id, plan.journal_path)
     plan.journal_path = chosen.path.resolve()
-    return await _Run(plan, aclient, chosen, on_update, stop, job_timeout, lock_timeout).run()
+    run = _Run(plan, aclient, chosen, on_update, stop, job_timeout, lock_timeout)
+    run.workspace = dict(workspace or {})
+    return await run.run()
 
 
 class _Run:
@@ -110,6 +120,7 @@ class _Run:
         self.latest: dict[str, int | None] = {}  # the newest snapshot (_snapshot)
         # per server-side request: what other jobs left accounts in before its job ran
         self.others: dict[int, dict[str, tuple[int | None, str]]] = {}
+        self.workspace: dict[str, Any] = {}  # id and name, when known before the run
 
     @property
     def jobs(self) -> dict[int, Job]:
@@ -147,8 +158,8 @@ class _Run:
             except InstantlyError as exc:
                 if isinstance(exc, PlanStaleError):
                     raise
-                if isinstance(exc, _REFUSALS) and not (replay.submitted or self.made_job):
-                    raise  # the key or plan cannot do this, and no job exists: say so plainly
+                if isinstance(exc, _UNREACHABLE) and not (replay.submitted or self.made_job):
+                    raise  # the workspace cannot do this or be reached, and no job exists
                 # An answer the run cannot go on from (a refusal, a long rate limit, an odd
                 # body): what was sent is verified, what was not is reported, nothing is lost.
                 self.state.ended = f"ended early by an error: {exc}"
@@ -159,10 +170,8 @@ class _Run:
 
     async def _check_workspace(self, replay: Replay) -> None:
         """Journal the workspace this run acts on; refuse a journal of another workspace."""
-        try:
-            workspace = await self.client.get_workspace()
-        except (PermissionDeniedError, NotFoundError):
-            workspace = {}  # a key without that scope: the base URL still names the place
+        # Without that scope ({}), the base URL still names the place.
+        workspace = self.workspace or await current_workspace(self.client)
         here = {"id": workspace.get("id"), "name": workspace.get("name"),
                 "base_url": self.client.base_url}  # fmt: skip
         if replay.workspace is None:

@@ -27,11 +27,10 @@ from . import _constants as C
 from .client import AsyncInstantly
 from .errors import (
     ConfigurationError,
-    NotFoundError,
-    PermissionDeniedError,
     RequestValidationError,
 )
 from .fleet_frames import WORKSPACE_COLUMN, FleetRead, split_target, with_workspace
+from .lookup import current_workspace
 from .progress_text import ReadListener
 from .sync_client import Client, Instantly, LoopRunner, async_client
 from .targets import Target
@@ -179,12 +178,11 @@ class Workspaces(LoopRunner):
 
     async def _identify(self, name: str) -> Identity:
         client = async_client(self._clients[name])
-        try:
-            info = await client.get_workspace()
-        except (PermissionDeniedError, NotFoundError) as exc:
+        info = await current_workspace(client)
+        if not info:
             # A key without the workspaces:read scope: the name cannot be checked. The runner
             # still pins each journal to the base URL; say so rather than refuse the key.
-            log.warning("workspace %r: cannot confirm its name (%s)", name, exc)
+            log.warning("workspace %r: cannot confirm its name (no access to it)", name)
             return Identity(name, None, client.base_url, client.as_workspace)
         there, there_id = info.get("name"), info.get("id")
         if client.as_workspace is not None and there_id != client.as_workspace:

@@ -334,3 +334,19 @@ def test_each_workspace_reads_back_only_its_own_journal_records(tmp_path: Any) -
     assert [(r["kind"], r["member"]) for r in cafe.records()] == [("done", "Café")]
     assert journal.member("Acme").records() == []
     assert not journal.finished and east.finished  # a member's done is not the run's
+
+
+def test_each_workspace_is_read_once_for_its_name_from_plan_to_results() -> None:
+    # The set checks each name before use; the plan and the run take that answer instead of
+    # asking again (an agency's fleet is dozens of workspaces: dozens of requests saved twice).
+    fleet = agency(accounts=60)
+    plan = nb.plan_disable(fleet, warming(fleet, 10), progress=False)
+    results = plan.execute(progress=False)
+    assert (results.outcome == "changed").all()
+    for name, member in fleet.group.members.items():
+        current = [r for r in member.log if r.path.endswith("/workspaces/current")]
+        assert len(current) == 1, name
+        assert plan.plans[name].workspace_name == name
+    journal = Journal(results.attrs["instantly_nb"]["journal"])
+    named = {r["name"] for r in journal.records() if r.get("kind") == "workspace"}
+    assert named == set(NAMES)  # each member's journal still names its workspace
