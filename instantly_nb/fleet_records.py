@@ -24,7 +24,7 @@ import pandas as pd
 from ._confirm import CONFIRM_ABOVE, needs_confirmation
 from ._warmup import Action
 from .errors import RequestValidationError
-from .records import PLAN_COLUMNS, PlanRecord
+from .records import PLAN_COLUMNS, PlanRecord, plain_rows
 
 __all__ = [
     "BY_WORKSPACE_COLUMNS", "WORKSPACE_COLUMN", "FleetRecord", "FleetSummary", "risk_kinds",
@@ -164,7 +164,6 @@ class FleetRecord:
 
     def to_json(self) -> dict[str, Any]:
         """Everything needed to rebuild the record from its journal (``from_json``)."""
-        unplaced = self.unplaced.astype(object).where(self.unplaced.notna(), None)
         return {
             "fleet_id": self.id,
             "fingerprint": self.fingerprint,
@@ -174,7 +173,7 @@ class FleetRecord:
             "created_at": self.created_at,
             "nonce": self.nonce,
             "members": [{"name": n, "plan": p.to_json()} for n, p in self.plans.items()],
-            "unplaced": unplaced.to_dict(orient="records"),
+            "unplaced": plain_rows(self.unplaced),
         }
 
     @classmethod

@@ -23,7 +23,7 @@ from ._cover import SelectionSpec
 from ._warmup import Action, WarmupRequest
 from .errors import RequestValidationError
 
-__all__ = ["PLAN_COLUMNS", "PlanRecord", "PlanSummary", "PlannedRequest"]
+__all__ = ["PLAN_COLUMNS", "PlanRecord", "PlanSummary", "PlannedRequest", "plain_rows"]
 
 PLAN_COLUMNS: dict[str, str] = {
     "email": "string",  # the workspace's spelling when found, else as given
@@ -155,7 +155,6 @@ class PlanRecord:
 
     def to_json(self) -> dict[str, Any]:
         """Everything needed to rebuild the record from a journal (``from_json``)."""
-        frame = self.frame.astype(object).where(self.frame.notna(), None)
         return {
             "plan_id": self.id,
             "fingerprint": self.fingerprint,
@@ -167,7 +166,7 @@ class PlanRecord:
             "nonce": self.nonce,
             "summary": vars(self.summary),
             "requests": [p.to_json() for p in self.planned],
-            "frame": frame.to_dict(orient="records"),
+            "frame": plain_rows(self.frame),
         }
 
     @classmethod
@@ -187,3 +186,22 @@ class PlanRecord:
         if record.fingerprint != data["fingerprint"]:
             raise RequestValidationError("the journal's plan record is inconsistent (fingerprint)")
         return record
+
+
+def plain_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each row as a dict of plain values, None where one is missing: ready for JSON.
+
+    Column by column rather than ``astype(object).where(...)``, which costs milliseconds per
+    frame: a fleet run journals (and later reads) one frame per workspace, before its first job.
+    """
+    columns = {
+        str(name): [None if _missing(v) else v for v in frame[name].tolist()]
+        for name in frame.columns
+    }
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _missing(value: Any) -> bool:
+    # pd.NA first: comparing it answers pd.NA, not a bool. NaN and NaT are unequal to themselves.
+    return value is None or value is pd.NA or value != value

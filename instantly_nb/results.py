@@ -32,7 +32,7 @@ import pandas as pd
 from ._warmup import goal_of
 from .events import RunEnd
 from .models import Job, warmup_word
-from .records import PlanRecord
+from .records import PlanRecord, plain_rows
 
 __all__ = [
     "OUTCOMES", "RESULT_COLUMNS", "RESUMABLE_ERRORS", "RunState", "results_frame", "results_rows",
@@ -91,10 +91,7 @@ def results_rows(plan: PlanRecord, state: RunState) -> list[dict[str, Any]]:
             by_job[str(entry.get("email", "")).lower()] = finished
     unplanned = {e.lower(): job_id for e, job_id in state.unplanned.items()}  # by lower email
     rows = []
-    records: list[dict[str, Any]] = (
-        plan.frame.astype(object).where(plan.frame.notna(), None).to_dict("records")  # type: ignore[assignment]
-    )
-    for row in records:
+    for row in plain_rows(plan.frame):
         key = str(row["email"]).lower()
         now = after.get(key)
         out: dict[str, Any] = {"email": row["email"], "job_id": None, "before": row["before"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections import Counter
 from typing import Any
@@ -27,6 +28,7 @@ from instantly_nb.journal import Journal
 from instantly_nb.planner import plan_disable
 from instantly_nb.progress import RunProgress
 from instantly_nb.progress_text import TextProgress
+from instantly_nb.records import PlanRecord, plain_rows
 from instantly_nb.results import OUTCOMES, RESULT_COLUMNS
 from instantly_nb.targets import Selection
 from instantly_nb.undo import can_resume, can_undo, resume, undo
@@ -500,3 +502,35 @@ def test_can_undo_counts_what_undo_restores_and_the_preview_said_so() -> None:
     assert can_undo(results.iloc[0:0]) == 0
     with pytest.raises(RequestValidationError, match="results frame"):
         can_undo(pd.DataFrame({"email": ["a@b.co"]}))
+
+
+def test_a_plan_journalled_and_read_back_is_the_same_plan_with_json_plain_values() -> None:
+    client = workspace(accounts=40)
+    some = [a["email"] for a in client.list_accounts()][:8]
+    emails = [*some, "nobody@example.com"]
+    plan = plan_disable(client, emails, progress=False)
+    data = plan.to_json()
+    text = json.dumps(data)  # no pandas value (NA, numpy int) can reach the journal
+    back = PlanRecord.from_json(json.loads(text))
+    pd.testing.assert_frame_equal(back.frame, plan.frame)
+    assert back.fingerprint == plan.fingerprint
+    missing = [row for row in data["frame"] if row["action"] == "not_found"]
+    assert len(missing) == 1 and missing[0]["before"] is None and missing[0]["request"] is None
+
+
+def test_plain_rows_turns_every_kind_of_missing_value_into_none() -> None:
+    frame = pd.DataFrame(
+        {
+            "n": pd.array([1, None], dtype="Int64"),
+            "s": pd.array(["a", None], dtype="string"),
+            "f": [0.5, float("nan")],
+            "t": pd.to_datetime(["2026-01-02", None], utc=True),
+            "o": ["x", None],
+        }
+    )
+    rows = plain_rows(frame)
+    assert rows[1] == {"n": None, "s": None, "f": None, "t": None, "o": None}
+    assert rows[0]["n"] == 1 and type(rows[0]["n"]) is int and rows[0]["s"] == "a"
+    assert rows[0]["f"] == 0.5 and rows[0]["t"] == pd.Timestamp("2026-01-02", tz="UTC")
+    assert list(rows[0]) == ["n", "s", "f", "t", "o"]
+    assert plain_rows(frame.iloc[:0]) == []
