@@ -7,13 +7,13 @@ made in several workspaces at once reports one progress line for all of them (``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import RequestValidationError
-from .fleet_records import WORKSPACE_COLUMN
+from .fleet_records import WORKSPACE_COLUMN, with_workspace
 from .progress_text import ReadListener, read_listener
 from .targets import Selection, Target
 from .workspace_group import same_name
@@ -49,17 +49,6 @@ def workspace_column(frame: pd.DataFrame) -> object | None:
     if len(found) > 1:
         raise RequestValidationError(f"several workspace columns {found}; keep one")
     return found[0] if found else None
-
-
-def with_workspace(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per-workspace frames as one, the workspace's name first; same columns when all empty."""
-    parts = [f.assign(**{WORKSPACE_COLUMN: name}) for name, f in frames.items()]
-    filled = [p for p in parts if len(p)] or parts[:1]
-    frame = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame()
-    if WORKSPACE_COLUMN in frame.columns:
-        frame[WORKSPACE_COLUMN] = frame[WORKSPACE_COLUMN].astype("string")
-        frame = frame[[WORKSPACE_COLUMN, *(c for c in frame.columns if c != WORKSPACE_COLUMN)]]
-    return frame
 
 
 def split_target(

@@ -28,6 +28,7 @@ from .records import PLAN_COLUMNS, PlanRecord, plain_rows
 
 __all__ = [
     "BY_WORKSPACE_COLUMNS", "WORKSPACE_COLUMN", "FleetRecord", "FleetSummary", "risk_kinds",
+    "with_workspace",
 ]  # fmt: skip
 
 # Where a frame of several workspaces names each row's workspace: its first column.
@@ -134,12 +135,8 @@ class FleetRecord:
     def frame(self) -> pd.DataFrame:
         """One row per targeted email: ``workspace`` (empty when found in none), then the plan
         columns (``PLAN_COLUMNS``)."""
-        parts = [p.frame.assign(**{WORKSPACE_COLUMN: name}) for name, p in self.plans.items()]
-        nowhere = pd.Series(pd.NA, index=self.unplaced.index, dtype="string")
-        parts.append(self.unplaced.assign(**{WORKSPACE_COLUMN: nowhere}))
-        filled = [p for p in parts if len(p)] or parts[:1]
-        frame = pd.concat(filled, ignore_index=True)
-        frame[WORKSPACE_COLUMN] = frame[WORKSPACE_COLUMN].astype("string")
+        frames = {name: plan.frame for name, plan in self.plans.items()}
+        frame = with_workspace(frames, nowhere=self.unplaced)
         return frame[[WORKSPACE_COLUMN, *PLAN_COLUMNS]].astype(PLAN_COLUMNS)
 
     @property
@@ -202,3 +199,20 @@ def risk_kinds(risks: pd.Series) -> str:
             if note.strip():
                 kinds[note.split(":")[0].strip()] += 1
     return "; ".join(f"{kind}: {n}" for kind, n in kinds.most_common())
+
+
+def with_workspace(
+    frames: Mapping[str, pd.DataFrame], nowhere: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per-workspace frames as one, the workspace's name first, then the rows of ``nowhere``
+    (found in no workspace: their ``workspace`` is missing). Same columns when all are empty."""
+    parts = [f.assign(**{WORKSPACE_COLUMN: name}) for name, f in frames.items()]
+    if nowhere is not None:
+        missing = pd.Series(pd.NA, index=nowhere.index, dtype="string")
+        parts.append(nowhere.assign(**{WORKSPACE_COLUMN: missing}))
+    filled = [p for p in parts if len(p)] or parts[:1]
+    frame = pd.concat(filled, ignore_index=True) if filled else pd.DataFrame()
+    if WORKSPACE_COLUMN in frame.columns:
+        frame[WORKSPACE_COLUMN] = frame[WORKSPACE_COLUMN].astype("string")
+        frame = frame[[WORKSPACE_COLUMN, *(c for c in frame.columns if c != WORKSPACE_COLUMN)]]
+    return frame

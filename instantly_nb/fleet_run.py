@@ -27,7 +27,7 @@ from . import _constants as C
 from ._confirm import check_confirmation
 from .errors import InstantlyError, PlanStaleError, RequestValidationError
 from .events import FleetListener, Listener, RunEnd, RunEvent, StopSignal
-from .fleet_frames import WORKSPACE_COLUMN, with_workspace
+from .fleet_frames import with_workspace
 from .fleet_records import FleetRecord
 from .journal import Journal, Replay
 from .records import PlanRecord
@@ -198,12 +198,8 @@ def _results(
          "outcome": "not_found", "error": None, "detail": row.reason}
         for row in record.unplaced.itertuples()
     ]  # fmt: skip
-    parts = dict(frames)
-    if unplaced:
-        extra = pd.DataFrame(unplaced, columns=list(RESULT_COLUMNS)).astype(RESULT_COLUMNS)
-        parts[""] = extra
-    frame = with_workspace(parts)
-    frame.loc[frame[WORKSPACE_COLUMN] == "", WORKSPACE_COLUMN] = pd.NA
+    nowhere = pd.DataFrame(unplaced, columns=list(RESULT_COLUMNS)).astype(RESULT_COLUMNS)
+    frame = with_workspace(frames, nowhere=nowhere if unplaced else None)
     words = "; ".join(f"{name}: {why}" for name, why in {**ended, **failed}.items() if why)
     frame.attrs["instantly_nb"] = {
         "plan_id": record.id, "action": record.action, "fleet": True,

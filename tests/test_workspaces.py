@@ -295,6 +295,12 @@ def test_bare_emails_are_looked_up_in_every_workspace() -> None:
     assert set(plan.plans) == {"Acme", "Initech"}  # Globex has none of them
     assert plan.summary.targeted == 3 and plan.summary.not_found == 1
     assert "in no workspace: change 0, skip 0, not found 1" in repr(plan)
+    results = plan.execute(progress=False)
+    assert sorted(results.email) == sorted([acme, "nobody@nowhere.example", initech])
+    last = results.iloc[-1]  # the rows found nowhere come after every workspace's
+    assert last.email == "nobody@nowhere.example" and pd.isna(last.workspace)
+    assert (last.outcome, last.detail) == ("not_found", "not in any of the 3 workspace(s)")
+    assert results.workspace.dtype == "string"
 
 
 def test_an_email_in_two_workspaces_needs_the_workspace_column() -> None:
