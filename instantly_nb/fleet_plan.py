@@ -36,7 +36,7 @@ from .fleet_run import execute_fleet
 from .fleet_view import fleet_html, fleet_text
 from .journal import Journal
 from .plan import Plan
-from .records import PLAN_COLUMNS
+from .records import PLAN_COLUMNS, row_counts
 from .sync_client import Client
 from .targets import Selection, Target, read_emails
 from .workspaces import Workspaces
@@ -210,14 +210,7 @@ def _narrowed(plan: Plan, keep: set[str]) -> Plan:
     """``plan`` with only the rows of ``keep`` (lower-case emails); its requests are unchanged
     (an email it did not find was in none of them)."""
     frame = plan.frame.loc[plan.frame["email"].str.lower().isin(keep)].reset_index(drop=True)
-    counts = frame["action"].value_counts()
-    summary = dataclasses.replace(
-        plan.summary,
-        targeted=len(frame),
-        skip=int(counts.get("skip", 0)),
-        not_found=0,
-        at_risk=int((frame["risk"].fillna("") != "").sum()),
-    )
+    summary = dataclasses.replace(plan.summary, **row_counts(frame))
     return dataclasses.replace(plan, frame=frame, summary=summary)
 
 

@@ -27,7 +27,7 @@ from .lookup import current_workspace, find_account, selection_spec
 from .models import AccountStatus, WarmupStatus, warmup_word
 from .plan import Plan
 from .progress_text import ReadListener, read_listener
-from .records import PLAN_COLUMNS, PlannedRequest, PlanSummary
+from .records import PLAN_COLUMNS, PlannedRequest, PlanSummary, row_counts
 from .sync_client import Client, async_client, blocking
 from .targets import Selection, Target, read_emails, read_exclusions
 from .workspaces import Workspaces
@@ -274,22 +274,17 @@ def _finish(
         if row["action"] == "change":
             row["request"] = index.get(row["key"])
     frame = _typed_rows(rows)
-    counts = frame["action"].value_counts()
-    change = int(counts.get("change", 0))
+    counts = row_counts(frame)
+    change = counts["change"]
     touches_all = touches_all or any(p.spec is not None and p.spec.everything for p in planned)
     summary = PlanSummary(
         action=action,
-        targeted=len(frame),
-        change=change,
-        skip=int(counts.get("skip", 0)),
-        not_found=int(counts.get("not_found", 0)),
-        at_risk=int((frame["risk"].fillna("") != "").sum()),
+        **counts,
         jobs=len(planned),
         chunked_jobs=chunk_count(change),
         estimated_seconds=len(planned) * ESTIMATE_JOB_SECONDS + change * ESTIMATE_ACCOUNT_SECONDS,
         needs_confirmation=needs_confirmation(change, touches_all, ctx.confirm_above),
         touches_every_account=touches_all,
-        cannot_undo=int(((frame["action"] == "change") & ~frame["before"].isin([0, 1])).sum()),
     )
     return Plan(action=action, frame=frame, planned=tuple(planned), summary=summary,
                 description=description, tag_labels=dict(ctx.tag_labels),

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -23,7 +23,14 @@ from ._cover import SelectionSpec
 from ._warmup import Action, WarmupRequest
 from .errors import RequestValidationError
 
-__all__ = ["PLAN_COLUMNS", "PlanRecord", "PlanSummary", "PlannedRequest", "plain_rows"]
+__all__ = [
+    "PLAN_COLUMNS",
+    "PlanRecord",
+    "PlanSummary",
+    "PlannedRequest",
+    "plain_rows",
+    "row_counts",
+]
 
 PLAN_COLUMNS: dict[str, str] = {
     "email": "string",  # the workspace's spelling when found, else as given
@@ -97,6 +104,30 @@ class PlanSummary:
     # Changes no undo can reverse: the account's warmup is in an error state now, and no
     # request puts an error state back (undo.py).
     cannot_undo: int = 0
+
+
+class RowCounts(TypedDict):
+    """The ``PlanSummary`` fields counted from a plan's rows."""
+
+    targeted: int
+    change: int
+    skip: int
+    not_found: int
+    at_risk: int
+    cannot_undo: int
+
+
+def row_counts(frame: pd.DataFrame) -> RowCounts:
+    """The ``PlanSummary`` counts that come from a plan's rows (``PLAN_COLUMNS``)."""
+    counts = frame["action"].value_counts()
+    return {
+        "targeted": len(frame),
+        "change": int(counts.get("change", 0)),
+        "skip": int(counts.get("skip", 0)),
+        "not_found": int(counts.get("not_found", 0)),
+        "at_risk": int((frame["risk"].fillna("") != "").sum()),
+        "cannot_undo": int(((frame["action"] == "change") & ~frame["before"].isin([0, 1])).sum()),
+    }
 
 
 @dataclass

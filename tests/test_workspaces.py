@@ -294,6 +294,9 @@ def test_bare_emails_are_looked_up_in_every_workspace() -> None:
     assert (nowhere.action, nowhere.reason) == ("not_found", "not in any of the 3 workspace(s)")
     assert set(plan.plans) == {"Acme", "Initech"}  # Globex has none of them
     assert plan.summary.targeted == 3 and plan.summary.not_found == 1
+    for name in ("Acme", "Initech"):  # each counts only the one email it has
+        own = plan.plans[name].summary
+        assert (own.targeted, own.not_found, own.change + own.skip) == (1, 0, 1), name
     assert "in no workspace: change 0, skip 0, not found 1" in repr(plan)
     results = plan.execute(progress=False)
     assert sorted(results.email) == sorted([acme, "nobody@nowhere.example", initech])
