@@ -17,7 +17,7 @@ from .client import AsyncInstantly
 from .errors import RequestValidationError
 from .lookup import resolve_tag
 from .models import AccountStatus, Job, Provider, WarmupStatus
-from .progress_text import ReadListener, read_listener
+from .progress_text import ReadCount, ReadListener, read_listener
 from .sync_client import Client, async_client, blocking
 from .targets import filter_from
 from .workspaces import Workspaces
@@ -178,24 +178,22 @@ async def aread_accounts(
         if isinstance(tags_all, str):
             tags_all = [tags_all]
         params["tag_ids_all"] = [(await resolve_tag(aclient, t))[0] for t in tags_all]
-    records = await read_pages(aclient, read_listener(progress, "reading accounts"), **params)
+    count = ReadCount(read_listener(progress, "reading accounts"))
+    records = await read_pages(aclient, count, **params)
+    count.finish()
     return accounts_frame(records)
 
 
 async def read_pages(
-    client: AsyncInstantly, report: ReadListener | None, **filters: Any
+    client: AsyncInstantly, count: ReadCount, **filters: Any
 ) -> list[dict[str, Any]]:
-    """Every account ``filters`` select, telling ``report`` after each page."""
+    """Every account ``filters`` select, each page counted (``count`` is not finished: a read
+    may list several times)."""
     accounts: list[dict[str, Any]] = []
-    pages = 0
     async with aclosing(client.list_account_pages(**filters)) as listing:
         async for page in listing:
-            pages += 1
             accounts.extend(page)
-            if report is not None:
-                report(pages, len(accounts), False)
-    if report is not None:
-        report(pages, len(accounts), True)
+            count.page(len(page))
     return accounts
 
 

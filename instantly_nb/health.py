@@ -21,7 +21,7 @@ from ._analytics import COUNT_FIELDS
 from .client import AsyncInstantly
 from .errors import RequestValidationError
 from .lookup import selection_spec
-from .progress_text import ReadListener, read_listener
+from .progress_text import ReadCount, ReadListener, read_listener
 from .sync_client import Client, async_client, blocking
 from .targets import Selection, Target, read_emails
 from .workspaces import Workspaces
@@ -127,11 +127,11 @@ async def aread_warmup_health(
         )  # fmt: skip
     aclient = async_client(client)
     if isinstance(target, Selection):
-        counter = _Counter(read_listener(progress, "reading warmup health"))
+        counter = ReadCount(read_listener(progress, "reading warmup health"))
         emails = await _members(aclient, target, counter)
     else:
         emails = read_emails(target, empty_ok=True)
-        counter = _Counter(read_listener(progress, "reading warmup health", len(emails)))
+        counter = ReadCount(read_listener(progress, "reading warmup health", len(emails)))
     answers = await _read_chunks(aclient, emails, counter)
     counter.finish()
     return daily_frame(emails, answers) if daily else health_frame(emails, answers)
@@ -140,33 +140,14 @@ async def aread_warmup_health(
 read_warmup_health = blocking(aread_warmup_health)
 
 
-class _Counter:
-    """Requests made and accounts read so far, told to the read's listener."""
-
-    def __init__(self, report: ReadListener | None) -> None:
-        self.report = report
-        self.requests = 0
-        self.accounts = 0
-
-    def request(self, accounts: int) -> None:
-        self.requests += 1
-        self.accounts += accounts
-        if self.report is not None:
-            self.report(self.requests, self.accounts, False)
-
-    def finish(self) -> None:
-        if self.report is not None:
-            self.report(self.requests, self.accounts, True)
-
-
-async def _members(client: AsyncInstantly, selection: Selection, counter: _Counter) -> list[str]:
+async def _members(client: AsyncInstantly, selection: Selection, counter: ReadCount) -> list[str]:
     """The emails a ``Selection`` holds now, in the workspace's listing order."""
     spec, _ = await selection_spec(client, selection)
     emails: list[str] = []
     seen: set[str] = set()
     async with aclosing(client.list_account_pages(**spec.list_params())) as pages:
         async for page in pages:
-            counter.request(0)
+            counter.page(0)
             for account in page:
                 email = str(account["email"])
                 if email.lower() not in seen:
@@ -176,7 +157,7 @@ async def _members(client: AsyncInstantly, selection: Selection, counter: _Count
 
 
 async def _read_chunks(
-    client: AsyncInstantly, emails: Sequence[str], counter: _Counter
+    client: AsyncInstantly, emails: Sequence[str], counter: ReadCount
 ) -> list[dict[str, Any]]:
     """One analytics answer per chunk of 100 emails, several requests in flight at once."""
     size = C.MAX_EMAILS_PER_REQUEST
@@ -186,7 +167,7 @@ async def _read_chunks(
     async def read(chunk: Sequence[str]) -> dict[str, Any]:
         async with in_flight:
             answer = await client.warmup_analytics(chunk)
-        counter.request(len(chunk))
+        counter.page(len(chunk))
         return answer
 
     tasks = [asyncio.ensure_future(read(chunk)) for chunk in chunks]

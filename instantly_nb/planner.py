@@ -23,10 +23,11 @@ from ._warmup import Action, WarmupRequest, bind_action, goal_of
 from .client import AsyncInstantly
 from .errors import PermissionDeniedError, RequestValidationError
 from .fleet_plan import FleetPlan, aplan_fleet
+from .frames import read_pages
 from .lookup import current_workspace, find_account, selection_spec
 from .models import AccountStatus, WarmupStatus, warmup_word
 from .plan import Plan
-from .progress_text import ReadListener, read_listener
+from .progress_text import ReadCount, ReadListener, read_listener
 from .records import PLAN_COLUMNS, PlannedRequest, PlanSummary, row_counts
 from .sync_client import Client, async_client, blocking
 from .targets import Selection, Target, read_emails, read_exclusions
@@ -126,14 +127,14 @@ async def _plan_in(
     excluded = read_exclusions(exclude) if exclude is not None else set()
     ctx = _Planning(
         client, async_client(client), action, goal_of(action), excluded, confirm_above,
-        read_listener(progress, f"planning: {action} warmup"),
+        ReadCount(read_listener(progress, f"planning: {action} warmup")),
     )  # fmt: skip
     if isinstance(target, Selection):
         plan = await _plan_selection(ctx, target)
     else:
         emails = read_emails(target)
         plan = await _plan_emails(ctx, emails, await _read_state(ctx, emails), server_side)
-    ctx.done()
+    ctx.count.finish()
     return plan
 
 
@@ -147,25 +148,12 @@ class _Planning:
     goal: int
     excluded: set[str]
     confirm_above: int
-    report: ReadListener | None
-    pages: int = 0
-    accounts: int = 0
+    count: ReadCount  # every page read, shown as the planning goes
     tag_labels: dict[str, str] = field(default_factory=dict)  # id -> label of the plan's tags
 
     async def listing(self, **filters: Any) -> list[dict[str, Any]]:
         """Every account ``filters`` select, each page counted in the planning's progress."""
-        found: list[dict[str, Any]] = []
-        async with aclosing(self.aclient.list_account_pages(**filters)) as pages:
-            async for page in pages:
-                found.extend(page)
-                self.pages, self.accounts = self.pages + 1, self.accounts + len(page)
-                if self.report is not None:
-                    self.report(self.pages, self.accounts, False)
-        return found
-
-    def done(self) -> None:
-        if self.report is not None:
-            self.report(self.pages, self.accounts, True)
+        return await read_pages(self.aclient, self.count, **filters)
 
 
 async def _read_state(ctx: _Planning, emails: Sequence[str]) -> _Workspace:

@@ -16,7 +16,7 @@ from typing import Any
 from .events import RunEvent
 from .progress import RunProgress
 
-__all__ = ["ReadLine", "ReadListener", "TextProgress", "read_listener"]
+__all__ = ["ReadCount", "ReadLine", "ReadListener", "TextProgress", "read_listener"]
 
 # Kinds that are always drawn, whatever the throttle says: the reader must not miss them.
 _MILESTONES = frozenset({"started", "waiting_lock", "job_done", "finished", "stopped", "stale"})
@@ -83,6 +83,27 @@ class TextProgress:
 
 
 ReadListener = Callable[[int, int, bool], object]  # (pages, accounts, finished)
+
+
+class ReadCount:
+    """Requests made and accounts read so far by one read (of one listing or several), each
+    step told to its ``ReadListener``."""
+
+    def __init__(self, report: ReadListener | None) -> None:
+        self.report = report
+        self.pages = 0
+        self.accounts = 0
+
+    def page(self, accounts: int) -> None:
+        """One more request answered, with ``accounts`` more accounts."""
+        self.pages += 1
+        self.accounts += accounts
+        if self.report is not None:
+            self.report(self.pages, self.accounts, False)
+
+    def finish(self) -> None:
+        if self.report is not None:
+            self.report(self.pages, self.accounts, True)
 
 
 class ReadLine:
