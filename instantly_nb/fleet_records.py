@@ -42,6 +42,7 @@ BY_WORKSPACE_COLUMNS: dict[str, str] = {
     "skip": "Int64",
     "not_found": "Int64",
     "at_risk": "Int64",
+    "cannot_undo": "Int64",  # changes no undo can reverse (records.PlanSummary)
     "risks": "string",  # the kinds of risk and how many rows carry each
     "jobs": "Int64",
     "estimated_seconds": "Float64",
@@ -63,6 +64,7 @@ class FleetSummary:
     estimated_seconds: float  # the longest workspace's: they run at the same time
     needs_confirmation: bool
     touches_every_account: bool
+    cannot_undo: int = 0  # changes no undo can reverse, in all (records.PlanSummary)
 
 
 @dataclass
@@ -111,6 +113,7 @@ class FleetRecord:
             estimated_seconds=max((s.estimated_seconds for s in summaries), default=0.0),
             needs_confirmation=needs_confirmation(change, touches_all, self.confirm_above),
             touches_every_account=touches_all,
+            cannot_undo=sum(s.cannot_undo for s in summaries),
         )
 
     @property
@@ -147,7 +150,7 @@ class FleetRecord:
             s = plan.summary
             rows.append({
                 WORKSPACE_COLUMN: name, "targeted": s.targeted, "change": s.change, "skip": s.skip,
-                "not_found": s.not_found, "at_risk": s.at_risk,
+                "not_found": s.not_found, "at_risk": s.at_risk, "cannot_undo": s.cannot_undo,
                 "risks": risk_kinds(plan.frame["risk"]), "jobs": s.jobs,
                 "estimated_seconds": s.estimated_seconds,
             })  # fmt: skip
@@ -155,7 +158,7 @@ class FleetRecord:
             n = len(self.unplaced)
             rows.append({
                 WORKSPACE_COLUMN: None, "targeted": n, "change": 0, "skip": 0, "not_found": n,
-                "at_risk": 0, "risks": "", "jobs": 0, "estimated_seconds": 0.0,
+                "at_risk": 0, "cannot_undo": 0, "risks": "", "jobs": 0, "estimated_seconds": 0.0,
             })  # fmt: skip
         return pd.DataFrame(rows, columns=list(BY_WORKSPACE_COLUMNS)).astype(BY_WORKSPACE_COLUMNS)
 

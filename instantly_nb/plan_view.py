@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from collections.abc import Sequence
+
+import pandas as pd
 
 from ._cover import selection_words
 from ._warmup import goal_of
+from .fleet_records import FleetRecord
 from .models import warmup_word
 from .records import PlannedRequest, PlanRecord
 
-__all__ = ["cannot_undo_note", "cover_sentence", "plan_html", "plan_text", "request_lines"]
+__all__ = [
+    "cannot_undo_html", "cannot_undo_note", "confirm_html", "counts_html", "cover_sentence",
+    "plan_html", "plan_text", "preview_html", "request_lines",
+]  # fmt: skip
 
 PREVIEW_ROWS = 15
 
@@ -70,7 +77,7 @@ def cover_sentence(plan: PlanRecord, where: str = "listed below") -> str:
     return f"{jobs}: {'; '.join(parts)}; these are exactly the {s.change} accounts {where}."
 
 
-def cannot_undo_note(plan: PlanRecord) -> str:
+def cannot_undo_note(plan: PlanRecord | FleetRecord) -> str:
     """Why part of the change has no undo, or empty when all of it can be undone."""
     n = plan.summary.cannot_undo
     if not n:
@@ -121,30 +128,16 @@ def plan_text(plan: PlanRecord) -> str:
 def plan_html(plan: PlanRecord) -> str:
     s = plan.summary
     e = html.escape
-    counts = "".join(
-        f"<td style='padding:2px 10px'><b>{value}</b><br><small>{e(name)}</small></td>"
-        for name, value in [("targeted", s.targeted), ("change", s.change), ("skip", s.skip),
-                            ("not found", s.not_found), ("at risk", s.at_risk),
-                            ("cannot undo", s.cannot_undo), ("jobs", s.jobs)]
-    )  # fmt: skip
+    counts = counts_html([
+        ("targeted", s.targeted), ("change", s.change), ("skip", s.skip),
+        ("not found", s.not_found), ("at risk", s.at_risk), ("cannot undo", s.cannot_undo),
+        ("jobs", s.jobs),
+    ])  # fmt: skip
     requests = "".join(f"<li>{e(line)}</li>" for line in request_lines(plan))
-    warnings = ""
-    if s.cannot_undo:
-        note = e(cannot_undo_note(plan))
-        warnings += f"<p style='color:#b45309'><b>No undo for part of it:</b> {note}.</p>"
+    warnings = cannot_undo_html(plan)
     if s.needs_confirmation:
         why = "it touches every account" if s.touches_every_account else f"it changes {s.change}"
-        warnings += (
-            f"<p style='color:#b45309'><b>Needs confirmation</b> because {e(why)}: "
-            f"<code>execute(confirm={e(repr(plan.fingerprint))})</code> or "
-            f"<code>execute(confirm={s.change})</code></p>"
-        )
-    frame = plan.frame
-    order = frame["action"].map({"change": 0, "not_found": 1, "skip": 2}).fillna(3)
-    shown = frame.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")
-    table = shown.head(PREVIEW_ROWS).to_html(index=False, na_rep="", escape=True, border=0)
-    more = len(frame) - PREVIEW_ROWS
-    more_note = f"<p><small>... and {more} more rows in <code>plan.frame</code></small></p>"
+        warnings += confirm_html(why, plan.fingerprint, s.change)
     title = f"{s.action.capitalize()} warmup" + (
         f": {plan.description}" if plan.description else ""
     )
@@ -154,11 +147,52 @@ def plan_html(plan: PlanRecord) -> str:
     )  # fmt: skip
     return (
         f"<div class='instantly-nb-plan'><h4 style='margin:4px 0'>{e(title)}</h4>{workspace}"
-        f"<table><tr>{counts}</tr></table>"
+        f"{counts}"
         f"<p><b>{e(cover_sentence(plan, 'marked change below'))}</b></p>"
         f"<ul style='margin:0'>{requests}</ul>"
         f"<p>{s.jobs} job(s) instead of {s.chunked_jobs} plain chunk(s) of 100; "
         f"~{s.estimated_seconds:.0f}s rough estimate. "
         f"Fingerprint <code>{e(plan.fingerprint)}</code>.</p>"
-        f"{warnings}{table}{more_note if more > 0 else ''}</div>"
+        f"{warnings}{preview_html(plan.frame)}</div>"
     )
+
+
+# --- pieces shared with the preview of a plan over several workspaces (fleet_view.py) --------
+
+
+def counts_html(counts: Sequence[tuple[str, int]]) -> str:
+    """A row of numbers, each with its name under it."""
+    cells = "".join(
+        f"<td style='padding:2px 10px'><b>{value}</b><br><small>{html.escape(name)}</small></td>"
+        for name, value in counts
+    )
+    return f"<table><tr>{cells}</tr></table>"
+
+
+def cannot_undo_html(plan: PlanRecord | FleetRecord) -> str:
+    """The warning for changes no undo can reverse; empty when there are none."""
+    note = cannot_undo_note(plan)
+    if not note:
+        return ""
+    return f"<p style='color:#b45309'><b>No undo for part of it:</b> {html.escape(note)}.</p>"
+
+
+def confirm_html(why: str, fingerprint: str, change: int) -> str:
+    """Why the plan needs a confirmation, and the two ways to give it."""
+    e = html.escape
+    return (
+        f"<p style='color:#b45309'><b>Needs confirmation</b> because {e(why)}: "
+        f"<code>execute(confirm={e(repr(fingerprint))})</code> or "
+        f"<code>execute(confirm={change})</code></p>"
+    )
+
+
+def preview_html(frame: pd.DataFrame) -> str:
+    """The first rows of a plan's frame, changes first, and how many more there are."""
+    order = frame["action"].map({"change": 0, "not_found": 1, "skip": 2}).fillna(3)
+    shown = frame.assign(_o=order).sort_values("_o", kind="stable").drop(columns="_o")
+    table = shown.head(PREVIEW_ROWS).to_html(index=False, na_rep="", escape=True, border=0)
+    more = len(frame) - PREVIEW_ROWS
+    if more <= 0:
+        return table
+    return f"{table}<p><small>... and {more} more rows in <code>plan.frame</code></small></p>"

@@ -362,6 +362,15 @@ def test_the_preview_shows_every_workspace_and_one_fingerprint() -> None:
     assert int(frame["change"].sum()) == plan.summary.change
     assert int(frame["jobs"].sum()) == plan.summary.jobs
     assert frame["risks"].str.contains("warmup in error: ").all()
+    # Warmup in error cannot be put back by an undo: the fleet's preview says so, as one
+    # workspace's does, in its counts, per workspace, and in words.
+    lost = sum(p.summary.cannot_undo for p in plan.plans.values())
+    assert lost == plan.summary.change > 0 and plan.summary.cannot_undo == lost
+    assert frame.set_index("workspace")["cannot_undo"].to_dict() == {
+        name: p.summary.cannot_undo for name, p in plan.plans.items()
+    }
+    assert f"{lost} account(s) cannot be undone" in text
+    assert f"{lost} account(s) cannot be undone" in page and "No undo for part of it" in page
     other = nb.plan_disable(fleet, nb.Selection(filter="ACC_FILTER_W_ERROR"), progress=False)
     assert other.fingerprint == plan.fingerprint and other.id != plan.id
     first = next(iter(plan.plans.values()))

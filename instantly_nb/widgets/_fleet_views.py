@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from ..fleet_records import FleetRecord
-from ..plan_view import request_lines
+from ..plan_view import cannot_undo_note, request_lines
 
 __all__ = ["fleet_preview_html", "workspace_outcomes_html"]
 
@@ -23,12 +23,11 @@ def fleet_preview_html(plan: FleetRecord, confirm_count: int | None) -> str:
     title = f"{s.action.capitalize()} warmup in {s.workspaces} workspace(s)" + (
         f": {plan.description}" if plan.description else ""
     )
-    cannot_undo = sum(p.summary.cannot_undo for p in plan.plans.values())
     counts = "".join(
         f"<td style='{_CELL}'><b style='font-size:16px'>{n}</b><br><small>{e(name)}</small></td>"
         for name, n in [("workspaces", s.workspaces), ("targeted", s.targeted),
                         ("will change", s.change), ("skipped", s.skip), ("not found", s.not_found),
-                        ("at risk", s.at_risk), ("cannot undo", cannot_undo), ("jobs", s.jobs)]
+                        ("at risk", s.at_risk), ("cannot undo", s.cannot_undo), ("jobs", s.jobs)]
     )  # fmt: skip
     parts = [
         f"<div class='instantly-nb-preview'><h4 style='margin:4px 0'>{e(title)}</h4>",
@@ -49,11 +48,10 @@ def fleet_preview_html(plan: FleetRecord, confirm_count: int | None) -> str:
             f"<p style='margin:4px 0'><small>The workspaces run at the same time, each one job "
             f"after another: ~{s.estimated_seconds:.0f}s (a rough estimate).</small></p>",
         ]
-    if s.change and cannot_undo:
+    if s.change and s.cannot_undo:
         parts.append(
-            f"<p style='color:#b45309;margin:4px 0'><b>No undo for part of it</b>: {cannot_undo} "
-            "account(s) cannot be undone: their warmup is in an error state now, and no request "
-            "puts an error state back.</p>"
+            "<p style='color:#b45309;margin:4px 0'><b>No undo for part of it</b>: "
+            f"{e(cannot_undo_note(plan))}.</p>"
         )
     if confirm_count is not None:
         why = "touches every account of a workspace" if s.touches_every_account else (
