@@ -128,6 +128,9 @@ def test_fleet_runs_one_plan_in_every_workspace_at_once_and_one_by_one() -> None
     assert f"### 8. Many workspaces: one plan over {wide} workspaces" in report
     assert "every targeted email in the results exactly once" in report
     assert "- met: no workspace's requests above its budget" in report
+    for mode in SMOKE.fleet_modes:  # the run is held to the bound; planning is shown beside it
+        assert f"{wide} workspaces, {mode}: execute " in report
+        assert f"- shown, not held: {wide} workspaces, {mode}: plan + execute " in report
 
 
 def test_job_progress_redraws_a_few_times_a_second_however_many_events() -> None:
