@@ -18,7 +18,7 @@ import ipywidgets as w
 import pandas as pd
 
 from ..errors import RequestValidationError
-from ..fleet_frames import WORKSPACE_COLUMN, FleetRead, with_workspace
+from ..fleet_frames import WORKSPACE_COLUMN
 from ..health import aread_warmup_health
 from ..progress_text import ReadListener
 from ..sync_client import Client
@@ -149,12 +149,9 @@ async def narrow(
         and where.split(target) is None
     ):
         emails = read_emails(target)
-        report = FleetRead(progress, "reading warmup health", where.names)
-
-        async def one(name: str, client: Client) -> pd.DataFrame:
-            return await aread_warmup_health(client, emails, progress=report.member(name))
-
-        health = with_workspace(await where.gather(one))
+        health = await where.read_each(
+            aread_warmup_health, emails, progress=progress, title="reading warmup health"
+        )
         health = health[health["found"].fillna(False).astype(bool)].reset_index(drop=True)
         kept = health.loc[limits.keep(health), "email"]
         chosen: Target | None = list(dict.fromkeys(kept)) or None

@@ -190,3 +190,35 @@ def test_thresholds_read_as_a_person_types_them() -> None:
     for bad in ("-1", "101", "x"):
         with pytest.raises(RequestValidationError):
             parse_score(bad)
+
+
+def test_pasted_emails_in_several_workspaces_are_read_everywhere_and_kept_where_found() -> None:
+    # Bare emails say no workspace: each is read in every chosen workspace, and the ones past
+    # the threshold are planned where the planner finds them.
+    fleet = demo(
+        60, 5, workspaces=3, clock=ConcurrentClock(),
+        timing=JobTiming(queue_delay=2.0, per_account=0.05),
+    )  # fmt: skip
+    health = nb.read_warmup_health(fleet, ACTIVE, progress=False)
+    pasted = health.groupby("workspace").head(6)
+    weak = pasted[pasted["health_score"] < 90]
+    assert 0 < len(weak) < len(pasted) and weak["workspace"].nunique() > 1
+    reads = {n: len(analytics(m.log)) for n, m in fleet.group.members.items()}
+    said: list[str] = []
+
+    async def steps(panel: WarmupPanel) -> None:
+        panel.status.observe(lambda c: said.append(c["new"]), "value")
+        panel.target_kind.value = "emails"
+        panel.emails.value = "\n".join(pasted["email"])
+        panel.score_below.value = "90"
+        await click(panel, panel.preview_button)
+
+    panel = drive(fleet, steps)
+    assert panel.plan is not None
+    planned = panel.plan.frame
+    assert set(zip(planned["workspace"], planned["email"], strict=True)) == set(
+        zip(weak["workspace"], weak["email"], strict=True)
+    )
+    for name, member in fleet.group.members.items():  # the pasted list, read in each of them
+        assert len(analytics(member.log)) == reads[name] + 1, name
+    assert any("Reading warmup health… " in s for s in said)
