@@ -115,6 +115,9 @@ class _Run:
         self.sent_at: float | None = None  # when the job being waited for was submitted
         self.reconciler = Reconciler(client, journal)
         self.verifier = Verifier(plan, client)
+        # Jobs ended whose accounts the verifier may re-read once the next job is sent: the
+        # next job starts first, and its wait is when the re-reading happens (verify.py).
+        self.to_verify: list[int] = []
         self.previewed = {str(e).lower() for e in plan.frame["email"]}
         self.made_job = False  # whether a job of this run exists yet
         self.latest: dict[str, int | None] = {}  # the newest snapshot (_snapshot)
@@ -221,8 +224,15 @@ class _Run:
         self.emit("finished", message=self.state.ended or "done", end=self.state.end)
         return frame
 
+    def _verify_ended(self) -> None:
+        """Let the verifier re-read the accounts of the jobs ended so far."""
+        for i in self.to_verify:
+            self.verifier.job_ended(i)
+        self.to_verify.clear()
+
     async def _verify(self) -> pd.DataFrame:
         """Re-read the planned accounts; journal and return one verified row per email."""
+        self._verify_ended()
         self.verifier.also_read(list(self.state.unplanned))
         try:
             self.state.after = await self.verifier.finish()
@@ -258,7 +268,10 @@ class _Run:
             self.journal.sending(i, request.body(), sent_at=clock.now())
             self.sent_at = clock.now()
             try:
-                job = await self.client.submit_warmup(request)
+                try:
+                    job = await self.client.submit_warmup(request)
+                finally:
+                    self._verify_ended()
             except ConflictError as exc:
                 self.journal.refused(i, exc.message)
                 if not exc.is_warmup_lock or clock.now() >= deadline:
@@ -404,7 +417,7 @@ class _Run:
         """A job ended (now, or before a resume): learn from it, verify it, audit it."""
         self.jobs[i] = job
         self.durations.learn(len(planned.accounts), job)
-        self.verifier.job_ended(i)
+        self.to_verify.append(i)
         if planned.spec is None:
             return
         goal = planned.request.target_warmup_status

@@ -39,8 +39,9 @@ _STATE_FILTERS = {0: "ACC_FILTER_W_PAUSED", 1: "ACC_FILTER_W_ACTIVE", -1: "ACC_F
 class Verifier:
     """Collects each planned account's warmup status after its job; ``finish()`` returns them.
 
-    The runner calls ``start()`` before its first job, ``job_ended(i)`` as each job ends (or
-    is found ended in the journal), and ``finish()`` once no job will run any more.
+    The runner calls ``start()`` before its first job, ``job_ended(i)`` for each job ended (or
+    found ended in the journal) once the next job is sent, so that job starts first, and
+    ``finish()`` once no job will run any more.
 
     Attributes
     ----------

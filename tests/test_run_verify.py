@@ -20,6 +20,7 @@ from instantly_nb._demo import DEMO_BASE_URL, DemoInstantly
 from instantly_nb.client import AsyncInstantly
 from instantly_nb.frames import read_accounts
 from instantly_nb.planner import plan_disable
+from instantly_nb.testing import ConcurrentClock, demo
 from instantly_nb.verify import Verifier
 
 PAUSED = "ACC_FILTER_W_PAUSED"
@@ -73,6 +74,28 @@ def test_accounts_are_verified_while_later_jobs_run() -> None:
     # Nothing else was read for verification: no second pass, no account one by one.
     reads = [r for r in client.emulator.log[start:] if r.path.startswith("/api/v2/accounts")]
     assert len([r for r in reads if r.method == "GET"]) == len(pages) + len(errors)
+
+
+def test_each_next_job_is_sent_before_the_ended_one_is_re_read() -> None:
+    # A hand-over waits on nothing but the submit: the re-reading of a job's accounts starts
+    # once the next job is sent, and runs while it does (many workspaces hand over at once, on
+    # one thread). Each submit is answered a second late, to show what waits for what; the
+    # clock lets every task that is ready run before time moves on, as real time does.
+    client = demo(1200, 7, negative_warmup="fail", clock=ConcurrentClock())
+    plan = plan_disable(client, _not_paused(client, 450))
+    client.emulator.faults.delay("POST /api/v2/accounts/warmup/disable", 1.0, times=5)
+    start = len(client.emulator.log)
+    results = plan.execute(progress=False)
+    _assert_verified(client, results)
+    log = client.emulator.log[start:]
+    answered = [r.at + 1.0 for r in log if r.method == "POST" and "/warmup/" in r.path]
+    sweep = _state_pages(client, PAUSED)
+    assert len(answered) == 5 and sweep
+    ends = _job_ends(client)
+    for ended, next_answered in zip(ends, answered[1:], strict=False):
+        read = [at for at in sweep if at >= ended]
+        assert not read or min(read) >= next_answered  # not while the next submit was out
+    assert min(sweep) < ends[-1]  # still alongside the jobs, not all after them
 
 
 def test_without_pacing_every_target_is_read_again_after_the_jobs(monkeypatch: Any) -> None:
