@@ -90,9 +90,9 @@ async def execute(
     aclient = async_client(client)
     chosen = Journal.choose(journal, plan.id, plan.journal_path)
     plan.journal_path = chosen.path.resolve()
-    run = _Run(plan, aclient, chosen, on_update, stop, job_timeout, lock_timeout)
-    run.workspace = dict(workspace or {})
-    return await run.run()
+    return await _Run(
+        plan, aclient, chosen, on_update, stop, job_timeout, lock_timeout, workspace
+    ).run()
 
 
 class _Run:
@@ -105,6 +105,7 @@ class _Run:
         stop: StopSignal | None,
         job_timeout: float,
         lock_timeout: float,
+        workspace: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan, self.client, self.journal = plan, client, journal
         self.on_update, self.stop = on_update, stop
@@ -123,7 +124,7 @@ class _Run:
         self.latest: dict[str, int | None] = {}  # the newest snapshot (_snapshot)
         # per server-side request: what other jobs left accounts in before its job ran
         self.others: dict[int, dict[str, tuple[int | None, str]]] = {}
-        self.workspace: dict[str, Any] = {}  # id and name, when known before the run
+        self.workspace = dict(workspace or {})  # id and name, when known before the run
 
     @property
     def jobs(self) -> dict[int, Job]:
