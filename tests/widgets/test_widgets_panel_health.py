@@ -14,7 +14,7 @@ from widget_helpers import click, drive
 import instantly_nb as nb
 from instantly_nb.emulator import JobTiming
 from instantly_nb.errors import RequestValidationError
-from instantly_nb.testing import ConcurrentClock, demo
+from instantly_nb.testing import ConcurrentClock, DemoWorkspaces, demo
 from instantly_nb.widgets import WarmupPanel
 from instantly_nb.widgets._health import HEALTH_SHOWN, parse_rate, parse_score
 
@@ -23,6 +23,18 @@ ACTIVE = nb.Selection(filter="ACC_FILTER_W_ACTIVE")
 
 def analytics(log: list[Any]) -> list[Any]:
     return [r for r in log if r.path.endswith("/accounts/warmup-analytics")]
+
+
+def agency(accounts: int) -> DemoWorkspaces:
+    return demo(
+        accounts, 5, workspaces=3, clock=ConcurrentClock(),
+        timing=JobTiming(queue_delay=2.0, per_account=0.05),
+    )  # fmt: skip
+
+
+def pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
+    """Each row's (workspace, email)."""
+    return set(zip(frame["workspace"], frame["email"], strict=True))
 
 
 def percent(rate: float) -> str:
@@ -75,10 +87,7 @@ def test_a_spam_threshold_pauses_exactly_the_accounts_read_warmup_health_names()
 
 
 def test_a_health_score_threshold_works_across_the_chosen_workspaces() -> None:
-    fleet = demo(
-        80, 5, workspaces=3, clock=ConcurrentClock(),
-        timing=JobTiming(queue_delay=2.0, per_account=0.05),
-    )  # fmt: skip
+    fleet = agency(80)
     chosen = ["Acme", "Initech"]
     health = nb.read_warmup_health(fleet.subset(chosen), ACTIVE, progress=False)
     weak = health[health["health_score"] < 90]
@@ -91,11 +100,7 @@ def test_a_health_score_threshold_works_across_the_chosen_workspaces() -> None:
         await click(panel, panel.preview_button)
 
     panel = drive(fleet, steps)
-    assert panel.plan is not None
-    planned = panel.plan.frame
-    assert set(zip(planned["workspace"], planned["email"], strict=True)) == set(
-        zip(weak["workspace"], weak["email"], strict=True)
-    )
+    assert panel.plan is not None and pairs(panel.plan.frame) == pairs(weak)
     table = panel.preview_table.frame
     assert list(table.columns[:2]) == ["workspace", "email"]
     assert set(HEALTH_SHOWN) <= set(table.columns)
@@ -195,10 +200,7 @@ def test_thresholds_read_as_a_person_types_them() -> None:
 def test_pasted_emails_in_several_workspaces_are_read_everywhere_and_kept_where_found() -> None:
     # Bare emails say no workspace: each is read in every chosen workspace, and the ones past
     # the threshold are planned where the planner finds them.
-    fleet = demo(
-        60, 5, workspaces=3, clock=ConcurrentClock(),
-        timing=JobTiming(queue_delay=2.0, per_account=0.05),
-    )  # fmt: skip
+    fleet = agency(60)
     health = nb.read_warmup_health(fleet, ACTIVE, progress=False)
     pasted = health.groupby("workspace").head(6)
     weak = pasted[pasted["health_score"] < 90]
@@ -214,11 +216,7 @@ def test_pasted_emails_in_several_workspaces_are_read_everywhere_and_kept_where_
         await click(panel, panel.preview_button)
 
     panel = drive(fleet, steps)
-    assert panel.plan is not None
-    planned = panel.plan.frame
-    assert set(zip(planned["workspace"], planned["email"], strict=True)) == set(
-        zip(weak["workspace"], weak["email"], strict=True)
-    )
+    assert panel.plan is not None and pairs(panel.plan.frame) == pairs(weak)
     for name, member in fleet.group.members.items():  # the pasted list, read in each of them
         assert len(analytics(member.log)) == reads[name] + 1, name
     assert any("Reading warmup health… " in s for s in said)
