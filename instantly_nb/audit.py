@@ -65,8 +65,8 @@ def audit_job(
     ``meanwhile`` holds the states other jobs left accounts in after that read (``left_by``).
     """
     meanwhile = meanwhile or {}
-    entries = [(str(e.get("email", "")), e.get("status")) for e in job.processed_emails]
-    done = [e for e, status in entries if e and status != "failed"]
+    entries = [str(e.get("email", "")) for e in job.processed_emails]
+    done = job.moved_emails
     outside = {
         e.lower(): e
         for e in done
@@ -88,7 +88,7 @@ def audit_job(
         (job.success_count or 0) + (job.failed_count or 0),
         len(entries),
     )
-    named = {e.lower() for e, _ in entries if e}
+    named = {e.lower() for e in entries if e}
     inside = len(named & previewed)
     # Accounts the counters report but no name shows; the preview's own unnamed ones aside.
     unexplained = max(0, (reported - len(named)) - max(0, expected - inside))
@@ -104,8 +104,6 @@ def left_by(others: Sequence[Job]) -> dict[str, tuple[int | None, str]]:
     """
     left: dict[str, tuple[int | None, str]] = {}
     for other in others:
-        for entry in other.processed_emails:
-            email = str(entry.get("email", "")).lower()
-            if email and entry.get("status") != "failed":
-                left.setdefault(email, (other.target_warmup_status, other.id))
+        for email in other.moved_emails:
+            left.setdefault(email.lower(), (other.target_warmup_status, other.id))
     return left

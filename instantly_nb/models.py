@@ -236,6 +236,15 @@ class Job:
         return [dict(item) for item in items if isinstance(item, Mapping) and "email" in item]
 
     @property
+    def moved_emails(self) -> list[str]:
+        """The emails it reports processed without failure: the accounts it moved."""
+        return [
+            str(item["email"])
+            for item in self.processed_emails
+            if item["email"] and item.get("status") != "failed"
+        ]
+
+    @property
     def filters(self) -> Mapping[str, Any]:
         """The request as Instantly echoed it (camelCase keys, §4.1)."""
         filters = self.data.get("filters")

@@ -49,6 +49,14 @@ def test_job_from_api_reads_the_warmup_fields() -> None:
     assert job.is_terminal and job.target_warmup_status == 1
     assert (job.total_to_process, job.success_count, job.failed_count) == (2, 1, 1)
     assert [e["email"] for e in job.processed_emails] == ["a@x.io", "b@x.io"]
+    assert job.moved_emails == ["a@x.io"]  # a failed one did not move
+
+
+def test_a_job_moved_only_the_named_accounts_it_did_not_fail() -> None:
+    items = [{"email": "a@x.io"}, {"email": "B@x.io", "status": "success"},
+             {"email": "c@x.io", "status": "failed"}, {"email": ""}, {"email": None}]  # fmt: skip
+    job = Job.from_api({"id": "1", "status": "success", "data": {"processed_emails": items}})
+    assert job.moved_emails == ["a@x.io", "B@x.io"]
 
 
 @pytest.mark.parametrize(
