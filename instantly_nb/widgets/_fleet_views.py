@@ -7,6 +7,7 @@ import html
 
 from ..fleet_records import FleetRecord
 from ..plan_view import cannot_undo_note, request_lines
+from ._views import count_cells
 
 __all__ = ["fleet_preview_html", "workspace_outcomes_html"]
 
@@ -23,12 +24,11 @@ def fleet_preview_html(plan: FleetRecord, confirm_count: int | None) -> str:
     title = f"{s.action.capitalize()} warmup in {s.workspaces} workspace(s)" + (
         f": {plan.description}" if plan.description else ""
     )
-    counts = "".join(
-        f"<td style='{_CELL}'><b style='font-size:16px'>{n}</b><br><small>{e(name)}</small></td>"
-        for name, n in [("workspaces", s.workspaces), ("targeted", s.targeted),
-                        ("will change", s.change), ("skipped", s.skip), ("not found", s.not_found),
-                        ("at risk", s.at_risk), ("cannot undo", s.cannot_undo), ("jobs", s.jobs)]
-    )  # fmt: skip
+    counts = count_cells([
+        ("workspaces", s.workspaces), ("targeted", s.targeted), ("will change", s.change),
+        ("skipped", s.skip), ("not found", s.not_found), ("at risk", s.at_risk),
+        ("cannot undo", s.cannot_undo), ("jobs", s.jobs),
+    ])  # fmt: skip
     parts = [
         f"<div class='instantly-nb-preview'><h4 style='margin:4px 0'>{e(title)}</h4>",
         f"<table><tr>{counts}</tr></table>",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+from collections.abc import Sequence
 from typing import Protocol
 
 import pandas as pd
@@ -25,7 +26,7 @@ from ._fleet import plain_reason
 from ._outcome import RunOutcome
 
 __all__ = [
-    "OUTCOME_COLOURS", "csv_link", "journal_html", "nothing_to_change", "panel_text",
+    "OUTCOME_COLOURS", "count_cells", "csv_link", "journal_html", "nothing_to_change", "panel_text",
     "plan_preview_html", "preview_rows", "result_rows", "results_html", "submitted_html",
 ]  # fmt: skip
 
@@ -45,19 +46,26 @@ _PLAN_WORDS = {"change": "will change", "skip": "skipped", "not_found": "not fou
 _WHERE = "marked “will change” in the table below"
 
 
+def count_cells(counts: Sequence[tuple[str, int]]) -> str:
+    """The preview's big numbers, each with its name under it (table cells)."""
+    return "".join(
+        f"<td style='padding:2px 12px;text-align:center'><b style='font-size:16px'>{n}</b>"
+        f"<br><small>{html.escape(name)}</small></td>"
+        for name, n in counts
+    )
+
+
 def plan_preview_html(plan: Plan, confirm_count: int | None) -> str:
     """Counts, the jobs and what they select, what cannot be undone, and the confirmation."""
     s, e = plan.summary, html.escape
     title = f"{s.action.capitalize()} warmup" + (
         f": {plan.description}" if plan.description else ""
     )
-    counts = "".join(
-        f"<td style='padding:2px 12px;text-align:center'><b style='font-size:16px'>{n}</b>"
-        f"<br><small>{e(name)}</small></td>"
-        for name, n in [("targeted", s.targeted), ("will change", s.change), ("skipped", s.skip),
-                        ("not found", s.not_found), ("at risk", s.at_risk),
-                        ("cannot undo", s.cannot_undo), ("jobs", s.jobs)]
-    )  # fmt: skip
+    counts = count_cells([
+        ("targeted", s.targeted), ("will change", s.change), ("skipped", s.skip),
+        ("not found", s.not_found), ("at risk", s.at_risk), ("cannot undo", s.cannot_undo),
+        ("jobs", s.jobs),
+    ])  # fmt: skip
     jobs = "".join(f"<li>{e(line)}</li>" for line in request_lines(plan))
     parts = [
         f"<div class='instantly-nb-preview'><h4 style='margin:4px 0'>{e(title)}</h4>",
